@@ -1,0 +1,2 @@
+//! Encoding benchmarks (being written).
+fn main() {}

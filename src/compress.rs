@@ -1,0 +1,1 @@
+//! Request body compression (being written).

@@ -1,0 +1,1 @@
+//! OTLP/JSON encoding (being written).

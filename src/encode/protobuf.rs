@@ -1,0 +1,1 @@
+//! OTLP protobuf encoding (being written).

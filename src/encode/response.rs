@@ -1,0 +1,1 @@
+//! Decoding of export responses (being written).

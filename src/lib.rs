@@ -1,0 +1,24 @@
+//! # otlp-sync
+//!
+//! A synchronous OpenTelemetry exporter: OTLP traces, metrics and logs from plain threads,
+//! with no async runtime anywhere in the library.
+//!
+//! This crate is being built in layers (see `DESIGN.md` in the repository):
+//!
+//! * [`model`]: the OTLP data model as plain Rust values (no I/O, `no_std` + `alloc`).
+//! * [`encode`]: model to bytes, OTLP protobuf and OTLP/JSON, written straight into a
+//!   caller-owned buffer; decoding of export responses.
+//! * [`compress`]: request body compression (gzip, zlib "deflate", zstd).
+//!
+//! With default features off the crate is `#![no_std]` and needs only `alloc`.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+pub mod compress;
+pub mod encode;
+pub mod model;
+#[doc(hidden)]
+pub mod proto;
