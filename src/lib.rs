@@ -22,3 +22,5 @@ pub mod encode;
 pub mod model;
 #[doc(hidden)]
 pub mod proto;
+#[cfg(feature = "std")]
+pub mod transport;

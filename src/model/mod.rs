@@ -37,3 +37,42 @@ pub use span::{
     SPAN_FLAGS_TRACE_FLAGS_MASK, Span, SpanKind, Status, StatusCode,
 };
 pub use value::{AnyValue, Attributes, KeyValue, Str};
+
+/// The three OTLP signals this crate exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    /// Spans, `/v1/traces`.
+    Traces,
+    /// Metric points, `/v1/metrics`.
+    Metrics,
+    /// Log records, `/v1/logs`.
+    Logs,
+}
+
+impl Signal {
+    /// All three, in a fixed order.
+    pub const ALL: [Signal; 3] = [Signal::Traces, Signal::Metrics, Signal::Logs];
+
+    /// The default OTLP/HTTP path, relative to a base endpoint: `v1/traces` and so on.
+    ///
+    /// ```
+    /// use otlp_sync::model::Signal;
+    /// assert_eq!(Signal::Logs.http_path(), "v1/logs");
+    /// ```
+    pub fn http_path(self) -> &'static str {
+        match self {
+            Signal::Traces => "v1/traces",
+            Signal::Metrics => "v1/metrics",
+            Signal::Logs => "v1/logs",
+        }
+    }
+
+    /// Lower-case name: `traces`, `metrics` or `logs`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Traces => "traces",
+            Signal::Metrics => "metrics",
+            Signal::Logs => "logs",
+        }
+    }
+}
