@@ -18,6 +18,8 @@
 extern crate alloc;
 
 pub mod compress;
+#[cfg(feature = "std")]
+pub mod config;
 pub mod encode;
 pub mod model;
 #[doc(hidden)]
