@@ -21,6 +21,8 @@ pub mod compress;
 #[cfg(feature = "std")]
 #[macro_use]
 mod diag;
+#[cfg(feature = "std")]
+pub mod config;
 pub mod encode;
 pub mod model;
 #[doc(hidden)]
