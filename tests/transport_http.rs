@@ -607,3 +607,312 @@ fn unreadable_or_bad_pem_files_are_named() {
     assert_eq!(err.map(|e| e.kind()), Some(TransportErrorKind::Config));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `https://` with a private CA file and mutual TLS, against a small rustls server on
+/// 127.0.0.1 with rcgen-made certificates.
+#[cfg(feature = "tls")]
+mod tls {
+    use super::*;
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    use rustls::RootCertStore;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    use rustls::server::WebPkiClientVerifier;
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::{self, JoinHandle};
+
+    /// What the TLS server saw of one connection.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Seen {
+        path: Option<String>,
+        body_len: usize,
+        client_cert: bool,
+    }
+
+    struct Pki {
+        dir: PathBuf,
+        ca_der: CertificateDer<'static>,
+        server_chain: Vec<CertificateDer<'static>>,
+        server_key: PrivateKeyDer<'static>,
+    }
+
+    impl Drop for Pki {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    fn check<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> T {
+        match r {
+            Ok(v) => v,
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+
+    /// A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by
+    /// the CA; the CA, client certificate and client key are written as PEM files.
+    fn pki(name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("otlp-sync-tls-{name}-{}", std::process::id()));
+        check(std::fs::create_dir_all(&dir), "temp dir");
+
+        let ca_key = check(KeyPair::generate(), "ca key");
+        let mut ca_params = check(CertificateParams::new(Vec::<String>::new()), "ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "otlp-sync test CA");
+        let ca_cert = check(ca_params.self_signed(&ca_key), "ca cert");
+        let issuer = Issuer::new(ca_params, ca_key);
+
+        let server_key = check(KeyPair::generate(), "server key");
+        let server_params = check(CertificateParams::new(vec!["127.0.0.1".to_owned()]), "p");
+        let server_cert = check(server_params.signed_by(&server_key, &issuer), "server cert");
+
+        let client_key = check(KeyPair::generate(), "client key");
+        let mut client_params = check(CertificateParams::new(vec!["client".to_owned()]), "p");
+        client_params
+            .distinguished_name
+            .push(DnType::CommonName, "otlp-sync test client");
+        let client_cert = check(client_params.signed_by(&client_key, &issuer), "client cert");
+
+        check(std::fs::write(dir.join("ca.pem"), ca_cert.pem()), "write");
+        check(
+            std::fs::write(dir.join("client.pem"), client_cert.pem()),
+            "write",
+        );
+        check(
+            std::fs::write(dir.join("client.key"), client_key.serialize_pem()),
+            "write",
+        );
+        Pki {
+            dir,
+            ca_der: ca_cert.der().clone(),
+            server_chain: vec![server_cert.der().clone()],
+            server_key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der())),
+        }
+    }
+
+    struct TlsServer {
+        port: u16,
+        seen: Arc<Mutex<Vec<Seen>>>,
+        stop: Arc<AtomicBool>,
+        thread: Option<JoinHandle<()>>,
+    }
+
+    impl Drop for TlsServer {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            if let Some(t) = self.thread.take() {
+                let _ = t.join();
+            }
+        }
+    }
+
+    impl TlsServer {
+        fn seen(&self) -> Vec<Seen> {
+            self.seen.lock().map(|s| s.clone()).unwrap_or_default()
+        }
+    }
+
+    /// A one-connection-at-a-time HTTPS server answering 200 to every request; with
+    /// `require_client_cert` it demands a client certificate signed by the CA. It stops
+    /// on drop, or after 30 s at most.
+    fn tls_server(pki: &Pki, require_client_cert: bool) -> TlsServer {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = check(
+            rustls::ServerConfig::builder_with_provider(provider.clone())
+                .with_safe_default_protocol_versions(),
+            "versions",
+        );
+        let builder = if require_client_cert {
+            let mut roots = RootCertStore::empty();
+            check(roots.add(pki.ca_der.clone()), "root");
+            let verifier = check(
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build(),
+                "verifier",
+            );
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let config = Arc::new(check(
+            builder.with_single_cert(pki.server_chain.clone(), pki.server_key.clone_key()),
+            "server config",
+        ));
+        let listener = check(TcpListener::bind("127.0.0.1:0"), "bind");
+        check(listener.set_nonblocking(true), "nonblocking");
+        let port = check(listener.local_addr(), "addr").port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_seen, thread_stop) = (Arc::clone(&seen), Arc::clone(&stop));
+        let thread = thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !thread_stop.load(Ordering::SeqCst) && Instant::now() < deadline {
+                let Ok((tcp, _)) = listener.accept() else {
+                    thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                let _ = tcp.set_nonblocking(false);
+                let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = tcp.set_write_timeout(Some(Duration::from_secs(5)));
+                let Ok(conn) = rustls::ServerConnection::new(Arc::clone(&config)) else {
+                    continue;
+                };
+                let mut stream = rustls::StreamOwned::new(conn, tcp);
+                let seen = serve_one(&mut stream);
+                if let Ok(mut all) = thread_seen.lock() {
+                    all.push(seen);
+                }
+            }
+        });
+        TlsServer {
+            port,
+            seen,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Reads one request (head and Content-Length body) and answers 200 with no body.
+    fn serve_one(
+        stream: &mut rustls::StreamOwned<rustls::ServerConnection, std::net::TcpStream>,
+    ) -> Seen {
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        let mut seen = Seen {
+            path: None,
+            body_len: 0,
+            client_cert: false,
+        };
+        let head_end = loop {
+            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break p;
+            }
+            match stream.read(&mut chunk) {
+                Ok(n) if n > 0 && buf.len() < 65536 => buf.extend_from_slice(&chunk[..n]),
+                _ => return seen,
+            }
+        };
+        seen.client_cert = stream
+            .conn
+            .peer_certificates()
+            .is_some_and(|c| !c.is_empty());
+        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+        seen.path = head
+            .lines()
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .map(str::to_owned);
+        let length = head
+            .lines()
+            .filter_map(|l| l.split_once(':'))
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        while buf.len() < head_end + 4 + length {
+            match stream.read(&mut chunk) {
+                Ok(n) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => return seen,
+            }
+        }
+        seen.body_len = length;
+        let _ =
+            stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let _ = stream.flush();
+        stream.conn.send_close_notify();
+        let _ = stream.flush();
+        seen
+    }
+
+    fn https_config(port: u16) -> HttpConfig {
+        let mut cfg = HttpConfig::default();
+        cfg.traces_endpoint = format!("https://127.0.0.1:{port}/v1/traces");
+        cfg
+    }
+
+    #[test]
+    fn a_ca_file_makes_a_private_server_trusted() {
+        let pki = pki("ca");
+        let server = tls_server(&pki, false);
+        let body = traces(2).encode_to_vec();
+        let r = request(Signal::Traces, Encoding::Protobuf, &body);
+
+        // With the built-in roots the private CA is unknown: a TLS error
+        // ("invalid peer certificate: UnknownIssuer").
+        let mut t = transport(https_config(server.port));
+        let err = send_err(&mut t, &r);
+        assert_eq!(err.kind(), TransportErrorKind::Tls, "{err}");
+
+        let mut cfg = https_config(server.port);
+        cfg.ca_pem_path = Some(pki.dir.join("ca.pem"));
+        let mut t = transport(cfg);
+        assert_eq!(send_ok(&mut t, &r).status, 200);
+        let seen = server.seen();
+        let served: Vec<&Seen> = seen.iter().filter(|s| s.path.is_some()).collect();
+        assert_eq!(
+            served,
+            vec![&Seen {
+                path: Some("/v1/traces".into()),
+                body_len: body.len(),
+                client_cert: false
+            }]
+        );
+    }
+
+    #[test]
+    fn mutual_tls_sends_the_client_certificate() {
+        let pki = pki("mtls");
+        let server = tls_server(&pki, true);
+        let body = traces(1).encode_to_vec();
+        let r = request(Signal::Traces, Encoding::Protobuf, &body);
+
+        // Without a client certificate the server aborts the handshake. In TLS 1.3 the
+        // client has already sent its request by then, so it sees either the server's
+        // alert ("received fatal alert: CertificateRequired", Tls) or the broken pipe
+        // (ConnectionClosed), depending on timing.
+        let mut cfg = https_config(server.port);
+        cfg.ca_pem_path = Some(pki.dir.join("ca.pem"));
+        let mut t = transport(cfg.clone());
+        let err = send_err(&mut t, &r);
+        assert!(
+            matches!(
+                err.kind(),
+                TransportErrorKind::Tls | TransportErrorKind::ConnectionClosed
+            ),
+            "{err}"
+        );
+
+        cfg.client_cert_pem_path = Some(pki.dir.join("client.pem"));
+        cfg.client_key_pem_path = Some(pki.dir.join("client.key"));
+        let mut t = transport(cfg);
+        assert_eq!(send_ok(&mut t, &r).status, 200);
+        let seen = server.seen();
+        assert!(
+            seen.iter()
+                .any(|s| s.client_cert && s.path.as_deref() == Some("/v1/traces")),
+            "{seen:?}"
+        );
+        assert!(
+            seen.iter().all(|s| s.path.is_none() || s.client_cert),
+            "no request is served without a client certificate: {seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_key_file_without_a_key_is_a_tls_error() {
+        let pki = pki("nokey");
+        let mut cfg = https_config(1);
+        cfg.client_cert_pem_path = Some(pki.dir.join("client.pem"));
+        cfg.client_key_pem_path = Some(pki.dir.join("ca.pem"));
+        let err = HttpTransport::new(cfg).err();
+        assert_eq!(
+            err.as_ref().map(|e| e.kind()),
+            Some(TransportErrorKind::Tls)
+        );
+        let message = err.map(|e| e.message().to_owned()).unwrap_or_default();
+        assert!(message.contains("ca.pem"), "{message}");
+    }
+}
