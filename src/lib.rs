@@ -18,6 +18,9 @@
 extern crate alloc;
 
 pub mod compress;
+#[cfg(feature = "std")]
+#[macro_use]
+mod diag;
 pub mod encode;
 pub mod model;
 #[doc(hidden)]
