@@ -4,6 +4,9 @@
 //! receiver answered, without judging it: classifying the answer (success, retry, drop) is
 //! the job of [`crate::retry`] and the pipeline.
 
+#[cfg(feature = "http")]
+pub mod http;
+
 use crate::compress::Compression;
 use crate::encode::Encoding;
 use crate::model::Signal;
