@@ -16,10 +16,10 @@ use otlp_sync::model::{
     AnyValue, HistogramDataPoint, InstrumentationScope, KeyValue, LogRecord, Metric, MetricData,
     Resource, Span,
 };
-use prost::Message;
-use prost::encoding::{encoded_len_varint, message};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
+use prost::Message;
+use prost::encoding::{encoded_len_varint, message};
 use support::oracle::{
     Batch, arb_log_batch, arb_metric_batch, arb_span_batch, assert_same, expected_logs,
     expected_metrics, expected_traces, log_record, metric, span,

@@ -230,7 +230,11 @@ fn str_len(tag: u32, s: &str) -> usize {
 /// A varint field, omitted when zero.
 #[inline(always)]
 fn uint_len(tag: u32, v: u64) -> usize {
-    if v == 0 { 0 } else { key_len(tag) + varint_len(v) }
+    if v == 0 {
+        0
+    } else {
+        key_len(tag) + varint_len(v)
+    }
 }
 
 /// An `int32` or enum field: negative values take ten bytes (sign-extended).
@@ -1093,7 +1097,16 @@ mod tests {
 
     #[test]
     fn varint_len_matches_the_encoding() {
-        for v in [0u64, 1, 127, 128, 16_383, 16_384, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             let mut w = Writer {
                 out: &mut out,

@@ -40,6 +40,10 @@ use proptest::sample::select;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch<T> {
     /// `(resource, [(scope, records)])`, in export order.
+    #[allow(
+        clippy::type_complexity,
+        reason = "the nesting mirrors the wire grouping"
+    )]
     pub resources: Vec<(Resource, Vec<(InstrumentationScope, Vec<T>)>)>,
 }
 
@@ -325,7 +329,13 @@ pub fn arb_log_record() -> impl Strategy<Value = LogRecord> {
             arb_any_value(),
             arb_attrs(),
         ),
-        (arb_u32(), arb_u32(), arb_trace_id(), arb_span_id(), arb_str()),
+        (
+            arb_u32(),
+            arb_u32(),
+            arb_trace_id(),
+            arb_span_id(),
+            arb_str(),
+        ),
     )
         .prop_map(
             |(
@@ -535,12 +545,12 @@ pub fn arb_metric_data() -> impl Strategy<Value = MetricData> {
                 temporality,
                 is_monotonic,
             }),
-        (vec(arb_histogram_point(), 0..3), arb_temporality()).prop_map(
-            |(points, temporality)| MetricData::Histogram {
+        (vec(arb_histogram_point(), 0..3), arb_temporality()).prop_map(|(points, temporality)| {
+            MetricData::Histogram {
                 points,
                 temporality,
             }
-        ),
+        }),
         (vec(arb_exp_histogram_point(), 0..3), arb_temporality()).prop_map(
             |(points, temporality)| MetricData::ExponentialHistogram {
                 points,
