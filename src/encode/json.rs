@@ -21,7 +21,9 @@
 //! always written (possibly as `{}`); a span's `status` only when it is not the default.
 //!
 //! `AnyValue` arrays and key-value lists nested deeper than [`MAX_ANY_VALUE_DEPTH`] are
-//! written as empty values (`{}`), which bounds the encoder's stack use on any input.
+//! written as empty values (`{}`). This bounds the encoder's stack use on any input and
+//! keeps the output within the nesting limits of common JSON decoders (`serde_json`
+//! stops at 128 levels; each key-value list level costs five).
 
 use alloc::vec::Vec;
 use core::fmt;
@@ -34,7 +36,7 @@ use crate::model::{
 
 /// How deeply `AnyValue` arrays and key-value lists may nest before the encoder writes an
 /// empty value in their place. The outermost value is depth 1.
-pub const MAX_ANY_VALUE_DEPTH: usize = 32;
+pub const MAX_ANY_VALUE_DEPTH: usize = 16;
 
 /// Writes OTLP/JSON export request bodies (`Export{Trace,Logs,Metrics}ServiceRequest`).
 ///
