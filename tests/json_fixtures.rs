@@ -280,7 +280,7 @@ fn span_fields_have_the_spec_form() {
 #[test]
 fn span_decodes_with_the_official_serde_types() {
     let (resource, scope, span) = (full_resource(), full_scope(), full_span());
-    let out = encode_spans(&resource, &scope, &[span.clone()]);
+    let out = encode_spans(&resource, &scope, std::slice::from_ref(&span));
     let got: ExportTraceServiceRequest = official(&out);
     let want = ExportTraceServiceRequest {
         resource_spans: vec![pt::ResourceSpans {
@@ -341,12 +341,15 @@ fn default_fields_are_omitted() {
     );
     assert_eq!(
         value(&out),
-        json!({"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{}]}]}]})
+        json!({"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"status":{}}]}]}]})
     );
     let got: ExportTraceServiceRequest = official(&out);
     assert_eq!(
         got.resource_spans[0].scope_spans[0].spans[0],
-        pt::Span::default()
+        pt::Span {
+            status: Some(pt::Status::default()),
+            ..Default::default()
+        }
     );
 
     let out = encode_logs(
@@ -661,7 +664,7 @@ fn metric_fields_have_the_spec_form() {
         m[3],
         json!({"name":"e","exponentialHistogram":{"dataPoints":[{
             "count":"6","scale":-3,"zeroCount":"1",
-            "positive":{"offset":-2,"bucketCounts":["2","3"]},
+            "positive":{"offset":-2,"bucketCounts":["2","3"]},"negative":{},
             "exemplars":[{"asInt":"-3"}],
             "min":0.5,"max":8,"zeroThreshold":1e-9}],"aggregationTemporality":1}})
     );
@@ -797,13 +800,10 @@ fn p_exemplar(e: &Exemplar) -> pm::Exemplar {
     }
 }
 
-/// Empty buckets are not written, so they decode as absent.
 fn p_buckets(b: &Buckets) -> Option<pm::exponential_histogram_data_point::Buckets> {
-    (b.offset != 0 || !b.bucket_counts.is_empty()).then(|| {
-        pm::exponential_histogram_data_point::Buckets {
-            offset: b.offset,
-            bucket_counts: b.bucket_counts.clone(),
-        }
+    Some(pm::exponential_histogram_data_point::Buckets {
+        offset: b.offset,
+        bucket_counts: b.bucket_counts.clone(),
     })
 }
 

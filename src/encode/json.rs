@@ -17,8 +17,9 @@
 //! defaults are written on purpose, because widely used decoders require them (the
 //! `opentelemetry-proto` crate's serde support rejects their absence) and proto3 JSON
 //! parsers must accept them: a `KeyValue`'s `"key"` even when empty, and the `"values"`
-//! list of an `arrayValue` or `kvlistValue` even when empty. `resource` and `scope` are
-//! always written (possibly as `{}`); a span's `status` only when it is not the default.
+//! list of an `arrayValue` or `kvlistValue` even when empty. The message fields
+//! `resource`, `scope`, a span's `status` and an exponential histogram point's `positive`
+//! and `negative` are always written (possibly as `{}`), as the protobuf encoder does.
 //!
 //! `AnyValue` arrays and key-value lists nested deeper than [`MAX_ANY_VALUE_DEPTH`] are
 //! written as empty values (`{}`). This bounds the encoder's stack use on any input and
@@ -501,7 +502,7 @@ impl W<'_> {
             w.f_list(keys.scope, g.scopes, |w, sg| {
                 w.open();
                 w.scope(sg.scope);
-                w.f_list(keys.records, sg.records, |w, r| record(w, r));
+                w.f_list(keys.records, sg.records, record);
                 w.f_str("schemaUrl", &sg.scope.schema_url);
                 w.close();
             });
@@ -530,14 +531,11 @@ impl W<'_> {
         self.f_u32("droppedEventsCount", s.dropped_events_count);
         self.f_list("links", &s.links, Self::link);
         self.f_u32("droppedLinksCount", s.dropped_links_count);
-        let st = &s.status;
-        if st.code as i32 != 0 || !st.message.is_empty() {
-            self.key("status");
-            self.open();
-            self.f_str("message", &st.message);
-            self.f_i32("code", st.code as i32);
-            self.close();
-        }
+        self.key("status");
+        self.open();
+        self.f_str("message", &s.status.message);
+        self.f_i32("code", s.status.code as i32);
+        self.close();
         self.close();
     }
 
@@ -690,13 +688,11 @@ impl W<'_> {
     }
 
     fn buckets(&mut self, name: &str, b: &Buckets) {
-        if b.offset != 0 || !b.bucket_counts.is_empty() {
-            self.key(name);
-            self.open();
-            self.f_i32("offset", b.offset);
-            self.f_u64_list("bucketCounts", &b.bucket_counts);
-            self.close();
-        }
+        self.key(name);
+        self.open();
+        self.f_i32("offset", b.offset);
+        self.f_u64_list("bucketCounts", &b.bucket_counts);
+        self.close();
     }
 
     fn exp_histogram_point(&mut self, p: &ExponentialHistogramDataPoint) {
@@ -853,7 +849,7 @@ mod tests {
         // Span::default() has kind Internal (1).
         assert_eq!(
             core::str::from_utf8(&out).unwrap(),
-            r#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"kind":1}]}]}]}"#
+            r#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{},"spans":[{"kind":1,"status":{}}]}]}]}"#
         );
     }
 }

@@ -701,10 +701,7 @@ fn parse_int(s: &str) -> Option<i64> {
     }
     let f = s.parse::<f64>().ok()?;
     // i64::MAX as f64 rounds up to 2^63, so the upper bound is exclusive.
-    if f.is_finite()
-        && f == (f as i64) as f64
-        && f >= -9.223_372_036_854_776e18
-        && f < 9.223_372_036_854_776e18
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) && f == (f as i64) as f64
     {
         Some(f as i64)
     } else {
