@@ -9,8 +9,9 @@
 //! double-typed position is checked and swapped for a sentinel number, and the sentinels
 //! are turned back into NaN and the infinities in the comparison.
 //!
-//! Needs `tests/support/oracle.rs` (from the protobuf encoder's branch); the test binary
-//! is only built when the `support-oracle` cfg is not disabled, see Cargo.toml.
+//! Needs `tests/support/oracle.rs` (from the protobuf encoder's branch). Until that is
+//! merged, the `[[test]]` entry in Cargo.toml sets `test = false`, so `cargo test` and
+//! `cargo clippy --all-targets` skip this file; `cargo test --test json_oracle` runs it.
 
 #[rustfmt::skip] // rustfmt must not need tests/support before the oracle is merged.
 mod support;
