@@ -13,7 +13,6 @@
 //! merged, the `[[test]]` entry in Cargo.toml sets `test = false`, so `cargo test` and
 //! `cargo clippy --all-targets` skip this file; `cargo test --test json_oracle` runs it.
 
-#[rustfmt::skip] // rustfmt must not need tests/support before the oracle is merged.
 mod support;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
