@@ -23,4 +23,8 @@ pub mod model;
 #[doc(hidden)]
 pub mod proto;
 #[cfg(feature = "std")]
+pub mod pipeline;
+#[cfg(feature = "std")]
+pub mod retry;
+#[cfg(feature = "std")]
 pub mod transport;
