@@ -20,10 +20,10 @@ extern crate alloc;
 pub mod compress;
 pub mod encode;
 pub mod model;
-#[doc(hidden)]
-pub mod proto;
 #[cfg(feature = "std")]
 pub mod pipeline;
+#[doc(hidden)]
+pub mod proto;
 #[cfg(feature = "std")]
 pub mod retry;
 #[cfg(feature = "std")]

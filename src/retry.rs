@@ -222,8 +222,7 @@ fn parse_http_date(s: &str) -> Option<u64> {
 /// Parses an all-ASCII-digit field.
 fn digits(field: &[u8]) -> Option<u64> {
     field.iter().try_fold(0u64, |acc, &c| {
-        c.is_ascii_digit()
-            .then(|| acc * 10 + u64::from(c - b'0'))
+        c.is_ascii_digit().then(|| acc * 10 + u64::from(c - b'0'))
     })
 }
 
@@ -525,7 +524,10 @@ mod tests {
     #[test]
     fn retry_after_delta_seconds() {
         assert_eq!(parse_retry_after("0", now()), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after(" 12 ", now()), Some(Duration::from_secs(12)));
+        assert_eq!(
+            parse_retry_after(" 12 ", now()),
+            Some(Duration::from_secs(12))
+        );
         assert_eq!(parse_retry_after("30", now()), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("31", now()), Some(MAX_RETRY_AFTER));
         assert_eq!(
@@ -548,7 +550,10 @@ mod tests {
         let future = "Thu, 22 Oct 2015 07:28:00 GMT";
         assert_eq!(parse_retry_after(future, now()), Some(MAX_RETRY_AFTER));
         // Wall clock before the epoch: ignore the date.
-        assert_eq!(parse_retry_after(v, UNIX_EPOCH - Duration::from_secs(1)), None);
+        assert_eq!(
+            parse_retry_after(v, UNIX_EPOCH - Duration::from_secs(1)),
+            None
+        );
     }
 
     #[test]
@@ -720,7 +725,10 @@ mod tests {
     #[test]
     fn disabled_never_retries() {
         let mut b = Backoff::new(RetryPolicy::disabled(), 3);
-        assert_eq!(b.next_wait(1, None, Duration::from_secs(60)), NextAttempt::GiveUp);
+        assert_eq!(
+            b.next_wait(1, None, Duration::from_secs(60)),
+            NextAttempt::GiveUp
+        );
         let enabled_false = RetryPolicy {
             enabled: false,
             ..RetryPolicy::default()
