@@ -14,6 +14,10 @@
 //!   the receiver does.
 //! * A batch leaves when it reaches its record count, its estimated encoded size, or its
 //!   schedule delay; a flush exports everything offered before it.
+//! * Backoff waits are cut short by flush (retry at once) and shutdown (one last attempt).
+//!   A transport call already in progress is not interrupted: it is bounded by the
+//!   request's timeout, what is left of the batch's export timeout; a flush or shutdown
+//!   whose own timeout is shorter returns `TimedOut` meanwhile.
 //!
 //! ```
 //! use otlp_sync::model::{InstrumentationScope, Resource, Span, SpanId, TraceId};
@@ -631,5 +635,26 @@ impl Drop for Pipeline {
         if !self.is_shut_down() {
             let _ = self.shutdown(self.shutdown_timeout);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        send_sync::<Pipeline>();
+        send_sync::<RecordSender>();
+        send_sync::<Stats>();
+        send_sync::<RecordError<Span>>();
+    }
+
+    #[test]
+    fn deadline_after_saturates() {
+        let d = deadline_after(Duration::MAX);
+        assert!(d > Instant::now());
     }
 }

@@ -60,7 +60,8 @@ pub struct SignalStats {
     pub retries: u64,
     /// Requests attempted, retries included.
     pub requests: u64,
-    /// Encoded bytes of the batches exported, before compression (once per batch).
+    /// Encoded bytes of the batches sent, before compression (once per batch, whatever its
+    /// outcome; retries not counted again).
     pub bytes_uncompressed: u64,
     /// Request body bytes sent, every attempt included.
     pub bytes_sent: u64,
