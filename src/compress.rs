@@ -34,3 +34,40 @@ impl Compression {
         }
     }
 }
+
+// STUB for pipeline development: replaced at merge (everything below this line).
+
+/// STUB for pipeline development: replaced at merge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompressError;
+
+impl core::fmt::Display for CompressError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("compression failed")
+    }
+}
+
+/// STUB for pipeline development: replaced at merge. Copies its input.
+#[derive(Debug)]
+pub struct Compressor {
+    compression: Compression,
+}
+
+impl Compressor {
+    /// STUB for pipeline development: replaced at merge.
+    pub fn new(compression: Compression, level: Option<u8>) -> Self {
+        let _ = level;
+        Compressor { compression }
+    }
+
+    /// STUB for pipeline development: replaced at merge. Appends `input` unchanged.
+    pub fn compress(
+        &mut self,
+        input: &[u8],
+        out: &mut alloc::vec::Vec<u8>,
+    ) -> Result<(), CompressError> {
+        let _ = self.compression;
+        out.extend_from_slice(input);
+        Ok(())
+    }
+}

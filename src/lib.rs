@@ -25,7 +25,11 @@ mod diag;
 pub mod config;
 pub mod encode;
 pub mod model;
+#[cfg(feature = "std")]
+pub mod pipeline;
 #[doc(hidden)]
 pub mod proto;
+#[cfg(feature = "std")]
+pub mod retry;
 #[cfg(feature = "std")]
 pub mod transport;

@@ -1,0 +1,302 @@
+//! One signal's batch under construction, grouped by instrumentation scope, and the
+//! per-signal glue to the encoders.
+
+use crate::encode::Encoding;
+use crate::encode::json::JsonEncoder;
+use crate::encode::protobuf::{
+    ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
+};
+use crate::model::{
+    InstrumentationScope, LogRecord, Metric, Resource, ResourceGroup, ScopeGroup, Signal, Span,
+};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Estimated bytes a record adds to a request beyond its own encoding (field tag and
+/// length prefix).
+pub(crate) const RECORD_OVERHEAD: usize = 8;
+
+/// Both encoders, one chosen by the configured encoding.
+#[derive(Debug)]
+pub(crate) struct Encoders {
+    pub(crate) encoding: Encoding,
+    proto: ProtoEncoder,
+    json: JsonEncoder,
+}
+
+impl Encoders {
+    pub(crate) fn new(encoding: Encoding) -> Self {
+        Encoders {
+            encoding,
+            proto: ProtoEncoder::new(),
+            json: JsonEncoder::new(),
+        }
+    }
+}
+
+/// What the worker needs to know about each signal's record type.
+pub(crate) trait Record: Send + Sized + 'static {
+    /// The signal.
+    const SIGNAL: Signal;
+    /// Estimated encoded size (protobuf), used to cut batches by bytes.
+    fn encoded_len(&self) -> usize;
+    /// Appends the request body for `groups` to `out`.
+    fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>);
+}
+
+impl Record for Span {
+    const SIGNAL: Signal = Signal::Traces;
+    fn encoded_len(&self) -> usize {
+        span_encoded_len(self)
+    }
+    fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>) {
+        match encoders.encoding {
+            Encoding::Protobuf => encoders.proto.encode_traces(groups, out),
+            Encoding::Json => encoders.json.encode_traces(groups, out),
+        }
+    }
+}
+
+impl Record for LogRecord {
+    const SIGNAL: Signal = Signal::Logs;
+    fn encoded_len(&self) -> usize {
+        log_encoded_len(self)
+    }
+    fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>) {
+        match encoders.encoding {
+            Encoding::Protobuf => encoders.proto.encode_logs(groups, out),
+            Encoding::Json => encoders.json.encode_logs(groups, out),
+        }
+    }
+}
+
+impl Record for Metric {
+    const SIGNAL: Signal = Signal::Metrics;
+    fn encoded_len(&self) -> usize {
+        metric_encoded_len(self)
+    }
+    fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>) {
+        match encoders.encoding {
+            Encoding::Protobuf => encoders.proto.encode_metrics(groups, out),
+            Encoding::Json => encoders.json.encode_metrics(groups, out),
+        }
+    }
+}
+
+/// Records of one scope.
+#[derive(Debug)]
+struct Bucket<T> {
+    scope: Arc<InstrumentationScope>,
+    records: Vec<T>,
+}
+
+/// A batch being filled: records grouped by scope, with its size and age.
+#[derive(Debug)]
+pub(crate) struct Batch<T> {
+    buckets: Vec<Bucket<T>>,
+    /// Index of the bucket used last (records tend to come in runs of one scope).
+    last: usize,
+    len: usize,
+    bytes: usize,
+    first_at: Option<Instant>,
+}
+
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Batch {
+            buckets: Vec::new(),
+            last: 0,
+            len: 0,
+            bytes: 0,
+            first_at: None,
+        }
+    }
+}
+
+impl<T> Batch<T> {
+    /// Records in the batch.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the batch holds no record.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Estimated encoded bytes.
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// When the batch must be exported by age, if it holds records.
+    pub(crate) fn due_at(&self, delay: Duration) -> Option<Instant> {
+        self.first_at.map(|t| {
+            t.checked_add(delay)
+                .unwrap_or(t + Duration::from_secs(86_400))
+        })
+    }
+
+    /// Adds a record of estimated size `estimate` (overhead included).
+    pub(crate) fn push(
+        &mut self,
+        scope: Arc<InstrumentationScope>,
+        record: T,
+        estimate: usize,
+        now: Instant,
+    ) {
+        let i = self.bucket_index(&scope);
+        match self.buckets.get_mut(i) {
+            Some(bucket) => bucket.records.push(record),
+            None => {
+                self.buckets.push(Bucket {
+                    scope,
+                    records: vec![record],
+                });
+            }
+        }
+        self.last = i.min(self.buckets.len().saturating_sub(1));
+        self.len += 1;
+        self.bytes = self.bytes.saturating_add(estimate);
+        if self.first_at.is_none() {
+            self.first_at = Some(now);
+        }
+    }
+
+    /// The bucket for `scope`: the same `Arc` first, then an equal scope; a new index
+    /// (`buckets.len()`) when none matches.
+    fn bucket_index(&self, scope: &Arc<InstrumentationScope>) -> usize {
+        if let Some(b) = self.buckets.get(self.last) {
+            if Arc::ptr_eq(&b.scope, scope) {
+                return self.last;
+            }
+        }
+        if let Some(i) = self
+            .buckets
+            .iter()
+            .position(|b| Arc::ptr_eq(&b.scope, scope))
+        {
+            return i;
+        }
+        self.buckets
+            .iter()
+            .position(|b| *b.scope == **scope)
+            .unwrap_or(self.buckets.len())
+    }
+
+    /// The scope groups for the encoders, in first-seen order, skipping empty buckets.
+    pub(crate) fn scope_groups(&self) -> Vec<ScopeGroup<'_, T>> {
+        self.buckets
+            .iter()
+            .filter(|b| !b.records.is_empty())
+            .map(|b| ScopeGroup {
+                scope: &b.scope,
+                records: &b.records,
+            })
+            .collect()
+    }
+
+    /// Empties the batch, keeping the buckets (and their capacity) of scopes that had
+    /// records in it; buckets of scopes idle for a whole batch are freed.
+    pub(crate) fn clear(&mut self) {
+        self.buckets.retain(|b| !b.records.is_empty());
+        for b in &mut self.buckets {
+            b.records.clear();
+        }
+        self.last = 0;
+        self.len = 0;
+        self.bytes = 0;
+        self.first_at = None;
+    }
+}
+
+impl<T: Record> Batch<T> {
+    /// Appends the encoded request for this batch under `resource` to `out`.
+    pub(crate) fn encode(&self, resource: &Resource, encoders: &mut Encoders, out: &mut Vec<u8>) {
+        let scopes = self.scope_groups();
+        let groups = [ResourceGroup {
+            resource,
+            scopes: &scopes,
+        }];
+        T::encode(encoders, &groups, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SpanId, TraceId};
+
+    fn span(name: &'static str) -> Span {
+        Span::new(
+            name,
+            TraceId::from_bytes([1; 16]),
+            SpanId::from_bytes([2; 8]),
+        )
+    }
+
+    fn names(g: &ScopeGroup<'_, Span>) -> Vec<String> {
+        g.records.iter().map(|s| s.name.to_string()).collect()
+    }
+
+    #[test]
+    fn groups_by_scope_pointer_then_equality() {
+        let a = Arc::new(InstrumentationScope::new("a"));
+        let b = Arc::new(InstrumentationScope::new("b"));
+        // Equal to `a` but a different allocation: same group.
+        let a2 = Arc::new(InstrumentationScope::new("a"));
+        let mut v = InstrumentationScope::new("a");
+        v.version = "2".into();
+        let a_v2 = Arc::new(v);
+        let now = Instant::now();
+        let mut batch = Batch::default();
+        batch.push(a.clone(), span("1"), 10, now);
+        batch.push(b.clone(), span("2"), 10, now);
+        batch.push(a2.clone(), span("3"), 10, now);
+        batch.push(a_v2.clone(), span("4"), 10, now);
+        batch.push(b.clone(), span("5"), 10, now);
+        batch.push(a.clone(), span("6"), 10, now);
+        assert_eq!(batch.len(), 6);
+        assert_eq!(batch.bytes(), 60);
+        let groups = batch.scope_groups();
+        assert_eq!(groups.len(), 3);
+        assert_eq!(groups[0].scope.name, "a");
+        assert_eq!(groups[0].scope.version, "");
+        assert_eq!(names(&groups[0]), ["1", "3", "6"]);
+        assert_eq!(groups[1].scope.name, "b");
+        assert_eq!(names(&groups[1]), ["2", "5"]);
+        assert_eq!(groups[2].scope.version, "2");
+        assert_eq!(names(&groups[2]), ["4"]);
+        let resource = Resource::default();
+        let rg = ResourceGroup {
+            resource: &resource,
+            scopes: &groups,
+        };
+        assert_eq!(rg.record_count(), 6);
+    }
+
+    #[test]
+    fn clear_keeps_active_buckets_only() {
+        let a = Arc::new(InstrumentationScope::new("a"));
+        let b = Arc::new(InstrumentationScope::new("b"));
+        let t0 = Instant::now();
+        let mut batch = Batch::default();
+        assert_eq!(batch.due_at(Duration::from_secs(1)), None);
+        batch.push(a.clone(), span("1"), 10, t0);
+        batch.push(b.clone(), span("2"), 10, t0 + Duration::from_secs(5));
+        assert_eq!(
+            batch.due_at(Duration::from_secs(1)),
+            Some(t0 + Duration::from_secs(1))
+        );
+        batch.clear();
+        assert!(batch.is_empty());
+        assert_eq!(batch.bytes(), 0);
+        assert_eq!(batch.due_at(Duration::from_secs(1)), None);
+        assert!(batch.scope_groups().is_empty());
+        batch.push(b.clone(), span("3"), 10, t0);
+        batch.clear();
+        // `a` was idle for a whole batch: its bucket is gone.
+        assert_eq!(batch.buckets.len(), 1);
+        assert_eq!(batch.buckets[0].scope.name, "b");
+    }
+}

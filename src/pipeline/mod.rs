@@ -1,0 +1,660 @@
+//! The export pipeline: queues, the worker thread, batching, flush and shutdown.
+//!
+//! This is the only module with threads and channels. Application threads hand finished
+//! records to a [`RecordSender`]; one background thread (the *worker*) batches them per
+//! signal, encodes, compresses and sends each batch with a [`Transport`], retrying
+//! transient failures by [`crate::retry`], and keeps [`Stats`].
+//!
+//! * Each signal has its own bounded queue, so a flood of logs cannot starve spans. A send
+//!   never blocks (unless [`FullPolicy::Block`] is chosen) and allocates nothing beyond the
+//!   record itself; when the queue is full the [`FullPolicy`] decides what is lost, and the
+//!   loss is counted.
+//! * Flush and shutdown travel on a separate small control channel, so they never wait
+//!   behind data. Both take a timeout and return by it (plus a few milliseconds), whatever
+//!   the receiver does.
+//! * A batch leaves when it reaches its record count, its estimated encoded size, or its
+//!   schedule delay; a flush exports everything offered before it.
+//! * Backoff waits are cut short by flush (retry at once) and shutdown (one last attempt).
+//!   A transport call already in progress is not interrupted: it is bounded by the
+//!   request's timeout, what is left of the batch's export timeout; a flush or shutdown
+//!   whose own timeout is shorter returns `TimedOut` meanwhile.
+//!
+//! ```
+//! use otlp_sync::model::{InstrumentationScope, Resource, Span, SpanId, TraceId};
+//! use otlp_sync::pipeline::{Pipeline, PipelineConfig};
+//! use otlp_sync::transport::{Request, Response, Transport, TransportError};
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//!
+//! /// Accepts everything.
+//! struct Sink;
+//! impl Transport for Sink {
+//!     fn send(&mut self, _: &Request<'_>) -> Result<Response, TransportError> {
+//!         Ok(Response { status: 200, ..Default::default() })
+//!     }
+//! }
+//!
+//! let pipeline = Pipeline::start(PipelineConfig::default(), Resource::default(), Box::new(Sink))?;
+//! let sender = pipeline.sender();
+//! let scope = Arc::new(InstrumentationScope::new("demo"));
+//! let span = Span::new("work", TraceId::from_bytes([1; 16]), SpanId::from_bytes([2; 8]));
+//! sender.send_span(&scope, span).expect("queue has room");
+//! pipeline.flush(Duration::from_secs(5)).expect("flushed");
+//! let stats = pipeline.stats();
+//! assert_eq!((stats.traces.offered, stats.traces.exported), (1, 1));
+//! pipeline.shutdown(Duration::from_secs(5)).expect("shut down");
+//! assert!(sender.send_span(&scope, Span::default()).is_err());
+//! # Ok::<(), otlp_sync::pipeline::StartError>(())
+//! ```
+
+mod batch;
+mod config;
+mod stats;
+mod worker;
+
+pub use config::{
+    DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_REQUEST_BYTES, FullPolicy, PipelineConfig, SignalConfig,
+};
+pub use stats::{Dropped, ErrorKind, LastError, SignalStats, Stats};
+
+use crate::model::{InstrumentationScope, LogRecord, Metric, Resource, Span};
+use crate::transport::Transport;
+use batch::Record;
+use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
+use stats::{Counters, Reason};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How long a caller of flush or shutdown waits past its deadline for the worker's reply
+/// (the worker itself works to the deadline).
+const REPLY_GRACE: Duration = Duration::from_millis(25);
+
+/// Capacity of the control channel (flush and shutdown requests).
+const CONTROL_CAPACITY: usize = 16;
+
+/// A record on its way to the worker, with its scope.
+type Item<T> = (Arc<InstrumentationScope>, T);
+
+/// One signal's queue. Both ends live in [`Shared`]: the receiver clone lets producers
+/// evict the oldest record ([`FullPolicy::DropOldest`]) and clean up after shutdown.
+#[derive(Debug)]
+struct Lane<T> {
+    tx: Sender<Item<T>>,
+    rx: Receiver<Item<T>>,
+}
+
+impl<T> Lane<T> {
+    fn new(capacity: usize) -> Self {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        Lane { tx, rx }
+    }
+}
+
+/// State shared by the owner, the senders and the worker.
+#[derive(Debug)]
+struct Shared {
+    traces: Lane<Span>,
+    metrics: Lane<Metric>,
+    logs: Lane<LogRecord>,
+    full_policy: FullPolicy,
+    counters: Counters,
+    /// Sends are refused (shutdown began, or the worker panicked).
+    closed: AtomicBool,
+    /// The worker did its last drain: a producer that still gets a record in removes it
+    /// itself and counts it dropped.
+    drained: AtomicBool,
+    /// The worker panicked.
+    panicked: AtomicBool,
+}
+
+impl Shared {
+    /// Why a record offered now is lost.
+    fn closed_reason(&self) -> Reason {
+        if self.panicked.load(Ordering::SeqCst) {
+            Reason::WorkerPanic
+        } else {
+            Reason::Shutdown
+        }
+    }
+
+    fn send<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: &Arc<InstrumentationScope>,
+        record: T,
+    ) -> Result<(), RecordError<T>> {
+        let counters = self.counters.signal(T::SIGNAL);
+        // Counted before it is enqueued, so a concurrent flush never sees an
+        // enqueued-but-uncounted record.
+        counters.offered.fetch_add(1, Ordering::SeqCst);
+        if self.closed.load(Ordering::SeqCst) {
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(self.closed_reason(), 1);
+            return Err(RecordError::ShutDown(record));
+        }
+        let item = (Arc::clone(scope), record);
+        let result = match self.full_policy {
+            FullPolicy::Drop => lane.tx.try_send(item).map_err(TrySendError::into_inner),
+            FullPolicy::Block(wait) => lane
+                .tx
+                .send_timeout(item, wait)
+                .map_err(SendTimeoutError::into_inner),
+            FullPolicy::DropOldest => self.send_evicting(lane, item),
+        };
+        match result {
+            Ok(()) => {
+                if self.drained.load(Ordering::SeqCst) {
+                    // The worker is gone: nobody else will take this record out.
+                    self.sweep(lane);
+                }
+                Ok(())
+            }
+            Err((_, record)) => {
+                counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+                counters.add_dropped(Reason::QueueFull, 1);
+                Err(RecordError::Full(record))
+            }
+        }
+    }
+
+    /// `try_send`, evicting the oldest queued record when the queue is full (a few rounds
+    /// at most, in case other producers refill it in between).
+    fn send_evicting<T: Record>(&self, lane: &Lane<T>, item: Item<T>) -> Result<(), Item<T>> {
+        let counters = self.counters.signal(T::SIGNAL);
+        let mut item = item;
+        for _ in 0..4 {
+            match lane.tx.try_send(item) {
+                Ok(()) => return Ok(()),
+                Err(TrySendError::Disconnected(back)) => return Err(back),
+                Err(TrySendError::Full(back)) => {
+                    item = back;
+                    if let Ok(evicted) = lane.rx.try_recv() {
+                        counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+                        counters.add_dropped(Reason::QueueFull, 1);
+                        drop(evicted);
+                    }
+                }
+            }
+        }
+        Err(item)
+    }
+
+    /// Empties a lane after the worker's last drain, counting what it held as dropped.
+    fn sweep<T: Record>(&self, lane: &Lane<T>) {
+        let counters = self.counters.signal(T::SIGNAL);
+        let reason = self.closed_reason();
+        while let Ok(item) = lane.rx.try_recv() {
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(reason, 1);
+            drop(item);
+        }
+    }
+}
+
+/// A record that could not be queued, handed back.
+pub enum RecordError<T> {
+    /// The signal's queue was full (counted as dropped, `queue_full`).
+    Full(T),
+    /// The pipeline is shut down or its worker panicked (counted as dropped, `shutdown`
+    /// or `worker_panic`).
+    ShutDown(T),
+}
+
+impl<T> RecordError<T> {
+    /// The record.
+    pub fn into_inner(self) -> T {
+        match self {
+            RecordError::Full(t) | RecordError::ShutDown(t) => t,
+        }
+    }
+
+    /// Whether the queue was full.
+    pub fn is_full(&self) -> bool {
+        matches!(self, RecordError::Full(_))
+    }
+
+    /// Whether the pipeline is shut down.
+    pub fn is_shut_down(&self) -> bool {
+        matches!(self, RecordError::ShutDown(_))
+    }
+}
+
+impl<T> fmt::Debug for RecordError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Full(_) => f.write_str("Full(..)"),
+            RecordError::ShutDown(_) => f.write_str("ShutDown(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for RecordError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecordError::Full(_) => f.write_str("export queue full: record dropped"),
+            RecordError::ShutDown(_) => f.write_str("export pipeline shut down: record dropped"),
+        }
+    }
+}
+
+impl<T> std::error::Error for RecordError<T> {}
+
+/// Why a flush did not fully succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlushError {
+    /// Everything offered before the flush was handled, but records were dropped since
+    /// the previous flush (any reason; see [`Stats`]).
+    Failed {
+        /// How many.
+        dropped: u64,
+    },
+    /// The timeout passed first.
+    TimedOut,
+    /// The worker panicked; records are no longer exported.
+    WorkerPanicked,
+    /// The pipeline is shut down.
+    AlreadyShutDown,
+}
+
+impl fmt::Display for FlushError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FlushError::Failed { dropped } => {
+                write!(
+                    f,
+                    "flush done, but {dropped} records were dropped since the last"
+                )
+            }
+            FlushError::TimedOut => f.write_str("flush timed out"),
+            FlushError::WorkerPanicked => f.write_str("export worker panicked"),
+            FlushError::AlreadyShutDown => f.write_str("export pipeline already shut down"),
+        }
+    }
+}
+
+impl std::error::Error for FlushError {}
+
+/// Why a shutdown did not fully succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShutdownError {
+    /// The pipeline stopped, but records were dropped since the last flush (any reason).
+    Failed {
+        /// How many.
+        dropped: u64,
+    },
+    /// The timeout passed first; the worker is left to finish on its own.
+    TimedOut,
+    /// The worker panicked.
+    WorkerPanicked,
+    /// Shutdown was already called.
+    AlreadyShutDown,
+}
+
+impl fmt::Display for ShutdownError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ShutdownError::Failed { dropped } => {
+                write!(
+                    f,
+                    "shut down, but {dropped} records were dropped since the last flush"
+                )
+            }
+            ShutdownError::TimedOut => f.write_str("shutdown timed out"),
+            ShutdownError::WorkerPanicked => f.write_str("export worker panicked"),
+            ShutdownError::AlreadyShutDown => f.write_str("export pipeline already shut down"),
+        }
+    }
+}
+
+impl std::error::Error for ShutdownError {}
+
+/// The worker thread could not be started.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The OS refused to spawn the thread.
+    Spawn(std::io::Error),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::Spawn(_) => f.write_str("could not spawn the export thread"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            StartError::Spawn(e) => Some(e),
+        }
+    }
+}
+
+/// A request to the worker.
+#[derive(Debug)]
+enum Control {
+    /// Export everything offered before this, then reply.
+    Flush {
+        reply: Sender<Reply>,
+        deadline: Instant,
+    },
+    /// Flush, stop, reply.
+    Shutdown {
+        reply: Sender<Reply>,
+        deadline: Instant,
+    },
+}
+
+impl Control {
+    fn reply(self, reply: Reply) {
+        let (Control::Flush { reply: tx, .. } | Control::Shutdown { reply: tx, .. }) = self;
+        // The caller may have given up waiting; that is fine.
+        let _ = tx.try_send(reply);
+    }
+}
+
+/// The worker's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    /// Done; `dropped` records were lost since the previous flush.
+    Done { dropped: u64 },
+    /// The deadline passed before everything was handled.
+    Incomplete,
+    /// The worker panicked.
+    Panicked,
+}
+
+/// `now + timeout`, saturating far in the future instead of overflowing.
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+        .unwrap_or(now)
+}
+
+/// Hands records to the pipeline. Cheap to clone, `Send + Sync`; usable from any thread
+/// and after the [`Pipeline`] is gone (sends then return [`RecordError::ShutDown`]).
+#[derive(Debug, Clone)]
+pub struct RecordSender {
+    shared: Arc<Shared>,
+}
+
+impl RecordSender {
+    /// Queues a finished span. Never blocks unless [`FullPolicy::Block`] is configured.
+    ///
+    /// # Errors
+    /// [`RecordError::Full`] when the spans queue is full, [`RecordError::ShutDown`] after
+    /// shutdown; either way the span is handed back and counted dropped.
+    #[expect(
+        clippy::result_large_err,
+        reason = "the record is handed back by value, as crossbeam does; boxing would allocate"
+    )]
+    pub fn send_span(
+        &self,
+        scope: &Arc<InstrumentationScope>,
+        span: Span,
+    ) -> Result<(), RecordError<Span>> {
+        self.shared.send(&self.shared.traces, scope, span)
+    }
+
+    /// Queues a log record. Same contract as [`send_span`](Self::send_span).
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the record is handed back by value, as crossbeam does; boxing would allocate"
+    )]
+    pub fn send_log(
+        &self,
+        scope: &Arc<InstrumentationScope>,
+        log: LogRecord,
+    ) -> Result<(), RecordError<LogRecord>> {
+        self.shared.send(&self.shared.logs, scope, log)
+    }
+
+    /// Queues a metric. Same contract as [`send_span`](Self::send_span).
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the record is handed back by value, as crossbeam does; boxing would allocate"
+    )]
+    pub fn send_metric(
+        &self,
+        scope: &Arc<InstrumentationScope>,
+        metric: Metric,
+    ) -> Result<(), RecordError<Metric>> {
+        self.shared.send(&self.shared.metrics, scope, metric)
+    }
+
+    /// A snapshot of the pipeline's counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.snapshot()
+    }
+}
+
+/// The running pipeline: owns the worker thread. Dropping it shuts the pipeline down,
+/// waiting at most [`PipelineConfig::shutdown_timeout`].
+#[must_use = "dropping the Pipeline shuts it down at once"]
+#[derive(Debug)]
+pub struct Pipeline {
+    shared: Arc<Shared>,
+    control: Sender<Control>,
+    handle: Mutex<Option<JoinHandle<()>>>,
+    shutdown_called: AtomicBool,
+    shutdown_timeout: Duration,
+}
+
+impl Pipeline {
+    /// Starts the worker thread (named [`PipelineConfig::thread_name`]) that exports
+    /// records under `resource` through `transport`.
+    ///
+    /// Out-of-range settings are brought into range: zero capacities and batch sizes
+    /// become 1, and batch bytes are capped at the request bound.
+    ///
+    /// # Errors
+    /// [`StartError::Spawn`] when the thread cannot be spawned.
+    pub fn start(
+        config: PipelineConfig,
+        resource: Resource,
+        transport: Box<dyn Transport>,
+    ) -> Result<Pipeline, StartError> {
+        let config = config.sanitized();
+        let shared = Arc::new(Shared {
+            traces: Lane::new(config.traces.queue_capacity),
+            metrics: Lane::new(config.metrics.queue_capacity),
+            logs: Lane::new(config.logs.queue_capacity),
+            full_policy: config.full_policy,
+            counters: Counters::default(),
+            closed: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+        });
+        let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
+        // A NUL byte in a thread name makes `spawn` panic.
+        let name = config.thread_name.replace('\0', " ");
+        let mut builder = std::thread::Builder::new().name(name);
+        if let Some(size) = config.stack_size {
+            builder = builder.stack_size(size);
+        }
+        let shutdown_timeout = config.shutdown_timeout;
+        let worker_shared = Arc::clone(&shared);
+        let handle = builder
+            .spawn(move || worker::run(worker_shared, config, resource, transport, control_rx))
+            .map_err(StartError::Spawn)?;
+        Ok(Pipeline {
+            shared,
+            control: control_tx,
+            handle: Mutex::new(Some(handle)),
+            shutdown_called: AtomicBool::new(false),
+            shutdown_timeout,
+        })
+    }
+
+    /// A handle for queueing records.
+    pub fn sender(&self) -> RecordSender {
+        RecordSender {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> Stats {
+        self.shared.counters.snapshot()
+    }
+
+    /// The message of the last export problem ([`Stats::last_error`]), if any.
+    pub fn last_error_message(&self) -> Option<String> {
+        self.shared.counters.last_error_message()
+    }
+
+    /// The message of the last partial success (a warning or a rejection), if any.
+    pub fn last_partial_success_message(&self) -> Option<String> {
+        self.shared.counters.last_partial_success_message()
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) was called (or the pipeline was dropped).
+    pub fn is_shut_down(&self) -> bool {
+        self.shutdown_called.load(Ordering::SeqCst)
+    }
+
+    /// Exports everything offered before this call, and returns when it is done or when
+    /// `timeout` has passed (plus a few milliseconds), whichever comes first.
+    ///
+    /// # Errors
+    /// [`FlushError::Failed`] when records were dropped since the previous flush,
+    /// [`FlushError::TimedOut`], [`FlushError::WorkerPanicked`],
+    /// [`FlushError::AlreadyShutDown`].
+    pub fn flush(&self, timeout: Duration) -> Result<(), FlushError> {
+        if self.is_shut_down() {
+            return Err(FlushError::AlreadyShutDown);
+        }
+        if self.shared.panicked.load(Ordering::SeqCst) {
+            return Err(FlushError::WorkerPanicked);
+        }
+        let deadline = deadline_after(timeout);
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let request = Control::Flush { reply, deadline };
+        match self.request(request, &answer, deadline) {
+            Ok(Reply::Done { dropped: 0 }) => Ok(()),
+            Ok(Reply::Done { dropped }) => Err(FlushError::Failed { dropped }),
+            Ok(Reply::Incomplete) | Err(Wait::TimedOut) => Err(FlushError::TimedOut),
+            Ok(Reply::Panicked) | Err(Wait::WorkerGone) => Err(FlushError::WorkerPanicked),
+        }
+    }
+
+    /// Flushes, then stops the worker; returns by `timeout` (plus a few milliseconds).
+    /// Idempotent and callable from any thread: later calls return
+    /// [`ShutdownError::AlreadyShutDown`]. Sends after this return
+    /// [`RecordError::ShutDown`]. On a timeout the worker is left to finish on its own.
+    ///
+    /// # Errors
+    /// [`ShutdownError::Failed`] when records were dropped since the last flush,
+    /// [`ShutdownError::TimedOut`], [`ShutdownError::WorkerPanicked`],
+    /// [`ShutdownError::AlreadyShutDown`].
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
+        if self.shutdown_called.swap(true, Ordering::SeqCst) {
+            return Err(ShutdownError::AlreadyShutDown);
+        }
+        self.shared.closed.store(true, Ordering::SeqCst);
+        let handle = self.handle.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if self.shared.panicked.load(Ordering::SeqCst) {
+            join_if_finished(handle);
+            return Err(ShutdownError::WorkerPanicked);
+        }
+        let deadline = deadline_after(timeout);
+        let (reply, answer) = crossbeam_channel::bounded(1);
+        let request = Control::Shutdown { reply, deadline };
+        match self.request(request, &answer, deadline) {
+            Ok(Reply::Done { dropped }) => {
+                // The worker replies as its last act: joining now is quick.
+                let joined = handle.map(JoinHandle::join);
+                match (joined, dropped) {
+                    (Some(Err(_)), _) => Err(ShutdownError::WorkerPanicked),
+                    (_, 0) => Ok(()),
+                    (_, dropped) => Err(ShutdownError::Failed { dropped }),
+                }
+            }
+            // Timed out: the handle is dropped, the thread is left detached.
+            Ok(Reply::Incomplete) | Err(Wait::TimedOut) => Err(ShutdownError::TimedOut),
+            Ok(Reply::Panicked) | Err(Wait::WorkerGone) => {
+                join_if_finished(handle);
+                Err(ShutdownError::WorkerPanicked)
+            }
+        }
+    }
+
+    /// Sends a control request without blocking past `deadline`, then waits for the
+    /// answer until `deadline` plus a small grace.
+    fn request(
+        &self,
+        request: Control,
+        answer: &Receiver<Reply>,
+        deadline: Instant,
+    ) -> Result<Reply, Wait> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.control.send_timeout(request, left) {
+            Ok(()) => {}
+            Err(SendTimeoutError::Timeout(_)) => return Err(Wait::TimedOut),
+            Err(SendTimeoutError::Disconnected(_)) => return Err(Wait::WorkerGone),
+        }
+        let until = deadline.checked_add(REPLY_GRACE).unwrap_or(deadline);
+        match answer.recv_deadline(until) {
+            Ok(reply) => Ok(reply),
+            Err(RecvTimeoutError::Timeout) => Err(Wait::TimedOut),
+            // The worker dropped the request unanswered: only a panic does that.
+            Err(RecvTimeoutError::Disconnected) => Err(Wait::WorkerGone),
+        }
+    }
+}
+
+/// Why no reply came.
+enum Wait {
+    TimedOut,
+    WorkerGone,
+}
+
+/// Joins a thread that has already ended; leaves a running one detached.
+fn join_if_finished(handle: Option<JoinHandle<()>>) {
+    if let Some(h) = handle {
+        if h.is_finished() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        if !self.is_shut_down() {
+            let _ = self.shutdown(self.shutdown_timeout);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_are_send_and_sync() {
+        send_sync::<Pipeline>();
+        send_sync::<RecordSender>();
+        send_sync::<Stats>();
+        send_sync::<RecordError<Span>>();
+    }
+
+    #[test]
+    fn deadline_after_saturates() {
+        let d = deadline_after(Duration::MAX);
+        assert!(d > Instant::now());
+    }
+}

@@ -1,0 +1,689 @@
+//! The worker thread: receives records and control requests, batches, exports, retries.
+
+use super::batch::{Batch, Encoders, RECORD_OVERHEAD, Record};
+use super::stats::{ErrorKind, Reason, index};
+use super::{Control, Item, PipelineConfig, Reply, Shared};
+use crate::compress::{Compression, Compressor};
+use crate::encode::Encoding;
+use crate::encode::response::{decode_export_response, error_message};
+use crate::model::{LogRecord, Metric, Resource, Signal, Span};
+use crate::retry::{Backoff, Disposition, DropReason, NextAttempt, classify};
+use crate::transport::{Request, Response, Transport, TransportError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Select, TryRecvError};
+use std::collections::VecDeque;
+use std::hash::BuildHasher;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Records taken from one queue per wake-up before looking at the others again.
+const DRAIN_CHUNK: usize = 256;
+
+/// How long the flush barrier waits at a time for a record counted but not yet queued.
+const BARRIER_POLL: Duration = Duration::from_millis(2);
+
+/// The thread body: runs the worker, and turns a panic into counters and answers.
+pub(super) fn run(
+    shared: Arc<Shared>,
+    config: PipelineConfig,
+    resource: Resource,
+    transport: Box<dyn Transport>,
+    control: Receiver<Control>,
+) {
+    let mut worker = Worker::new(shared, config, resource, transport, control);
+    if catch_unwind(AssertUnwindSafe(|| worker.run())).is_err() {
+        worker.after_panic();
+    }
+}
+
+/// The three batches.
+#[derive(Debug, Default)]
+struct Batches {
+    traces: Batch<Span>,
+    metrics: Batch<Metric>,
+    logs: Batch<LogRecord>,
+}
+
+/// Picks a signal's batch and queue.
+trait Routed: Record {
+    fn batch(b: &mut Batches) -> &mut Batch<Self>;
+}
+
+impl Routed for Span {
+    fn batch(b: &mut Batches) -> &mut Batch<Self> {
+        &mut b.traces
+    }
+}
+
+impl Routed for Metric {
+    fn batch(b: &mut Batches) -> &mut Batch<Self> {
+        &mut b.metrics
+    }
+}
+
+impl Routed for LogRecord {
+    fn batch(b: &mut Batches) -> &mut Batch<Self> {
+        &mut b.logs
+    }
+}
+
+struct Worker {
+    batches: Batches,
+    ex: Exporter,
+    traces_rx: Receiver<Item<Span>>,
+    metrics_rx: Receiver<Item<Metric>>,
+    logs_rx: Receiver<Item<LogRecord>>,
+    /// Records taken from each queue (by the worker), indexed by [`index`].
+    received: [u64; 3],
+}
+
+/// Everything an export needs apart from the batch.
+struct Exporter {
+    shared: Arc<Shared>,
+    config: PipelineConfig,
+    resource: Resource,
+    transport: Option<Box<dyn Transport>>,
+    control: Receiver<Control>,
+    /// Control requests received but not answered yet, oldest first.
+    pending: VecDeque<Control>,
+    /// Set once the control channel is gone (the owner vanished without a shutdown).
+    control_gone: bool,
+    /// Set once a shutdown arrived: one attempt per batch, bounded by this deadline.
+    shutdown_deadline: Option<Instant>,
+    encoders: Encoders,
+    compressor: Compressor,
+    body: Vec<u8>,
+    compressed: Vec<u8>,
+    backoff: Backoff,
+    dropped_at_last_flush: u64,
+}
+
+impl Worker {
+    fn new(
+        shared: Arc<Shared>,
+        config: PipelineConfig,
+        resource: Resource,
+        transport: Box<dyn Transport>,
+        control: Receiver<Control>,
+    ) -> Self {
+        let seed = std::collections::hash_map::RandomState::new().hash_one(0x6f74_6c70_u64);
+        let ex = Exporter {
+            encoders: Encoders::new(config.encoding),
+            compressor: Compressor::new(config.compression, config.compression_level),
+            backoff: Backoff::new(config.retry, seed),
+            shared: Arc::clone(&shared),
+            config,
+            resource,
+            transport: Some(transport),
+            control,
+            pending: VecDeque::new(),
+            control_gone: false,
+            shutdown_deadline: None,
+            body: Vec::new(),
+            compressed: Vec::new(),
+            dropped_at_last_flush: 0,
+        };
+        Worker {
+            batches: Batches::default(),
+            traces_rx: shared.traces.rx.clone(),
+            metrics_rx: shared.metrics.rx.clone(),
+            logs_rx: shared.logs.rx.clone(),
+            received: [0; 3],
+            ex,
+        }
+    }
+
+    fn run(&mut self) {
+        loop {
+            self.ex.take_control();
+            // Answer requests in order. A request stays queued until answered, so a
+            // panic in between still gets it answered (`after_panic`).
+            while let Some(request) = self.ex.pending.front() {
+                match *request {
+                    Control::Flush { deadline, .. } => {
+                        let reply = self.flush(deadline);
+                        self.ex.answer_front(reply);
+                    }
+                    Control::Shutdown { deadline, .. } => {
+                        let reply = self.shut_down(deadline);
+                        self.ex.answer_front(reply);
+                        // Anything else still pending is answered as done too.
+                        while !self.ex.pending.is_empty() {
+                            self.ex.answer_front(reply);
+                        }
+                        return;
+                    }
+                }
+            }
+            self.export_due(Instant::now());
+            self.wait_for_work();
+        }
+    }
+
+    /// Sleeps until a record or request arrives or the oldest batch is due, and takes in
+    /// what arrived.
+    fn wait_for_work(&mut self) {
+        let due = self.next_due();
+        let ready = {
+            let mut select = Select::new();
+            let control = (!self.ex.control_gone).then(|| select.recv(&self.ex.control));
+            let traces = select.recv(&self.traces_rx);
+            let metrics = select.recv(&self.metrics_rx);
+            let logs = select.recv(&self.logs_rx);
+            let index = match due {
+                Some(due) => select.ready_deadline(due).ok(),
+                None => Some(select.ready()),
+            };
+            index.map(|i| {
+                if Some(i) == control {
+                    None
+                } else if i == traces {
+                    Some(Signal::Traces)
+                } else if i == metrics {
+                    Some(Signal::Metrics)
+                } else {
+                    debug_assert_eq!(i, logs);
+                    Some(Signal::Logs)
+                }
+            })
+        };
+        match ready {
+            // Timed out: a batch is due (exported at the top of the loop).
+            None => {}
+            // Control: taken at the top of the loop.
+            Some(None) => {}
+            Some(Some(signal)) => {
+                for _ in 0..DRAIN_CHUNK {
+                    if !self.pull(signal) {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes one record of `signal` if one is queued.
+    fn pull(&mut self, signal: Signal) -> bool {
+        match signal {
+            Signal::Traces => match self.traces_rx.try_recv() {
+                Ok(item) => self.accept(item),
+                Err(_) => return false,
+            },
+            Signal::Metrics => match self.metrics_rx.try_recv() {
+                Ok(item) => self.accept(item),
+                Err(_) => return false,
+            },
+            Signal::Logs => match self.logs_rx.try_recv() {
+                Ok(item) => self.accept(item),
+                Err(_) => return false,
+            },
+        }
+        true
+    }
+
+    /// Waits until `until` for one record of `signal`.
+    fn pull_until(&mut self, signal: Signal, until: Instant) -> bool {
+        match signal {
+            Signal::Traces => match self.traces_rx.recv_deadline(until) {
+                Ok(item) => self.accept(item),
+                Err(_) => return false,
+            },
+            Signal::Metrics => match self.metrics_rx.recv_deadline(until) {
+                Ok(item) => self.accept(item),
+                Err(_) => return false,
+            },
+            Signal::Logs => match self.logs_rx.recv_deadline(until) {
+                Ok(item) => self.accept(item),
+                Err(_) => return false,
+            },
+        }
+        true
+    }
+
+    /// Adds a record to its batch, exporting the batch first if the record would push it
+    /// over its byte bound, and after if it is then full.
+    fn accept<T: Routed>(&mut self, (scope, record): Item<T>) {
+        let i = index(T::SIGNAL);
+        if let Some(r) = self.received.get_mut(i) {
+            *r += 1;
+        }
+        let limits = *self.ex.config.signal(T::SIGNAL);
+        let estimate = record.encoded_len().saturating_add(RECORD_OVERHEAD);
+        if estimate > self.ex.config.max_request_bytes {
+            self.ex.drop_records(
+                T::SIGNAL,
+                1,
+                Reason::TooLarge,
+                ErrorKind::TooLarge,
+                "record over the request size bound",
+            );
+            return;
+        }
+        let batch = T::batch(&mut self.batches);
+        if !batch.is_empty() && batch.bytes().saturating_add(estimate) > limits.max_batch_bytes {
+            self.ex.export(batch);
+        }
+        batch.push(scope, record, estimate, Instant::now());
+        if batch.len() >= limits.max_batch_records || batch.bytes() >= limits.max_batch_bytes {
+            self.ex.export(batch);
+        }
+    }
+
+    /// When the oldest batch is due.
+    fn next_due(&self) -> Option<Instant> {
+        let c = &self.ex.config;
+        [
+            self.batches.traces.due_at(c.traces.schedule_delay),
+            self.batches.metrics.due_at(c.metrics.schedule_delay),
+            self.batches.logs.due_at(c.logs.schedule_delay),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Exports the batches whose delay is up.
+    fn export_due(&mut self, now: Instant) {
+        let c = &self.ex.config;
+        let due = |d: Option<Instant>| d.is_some_and(|d| d <= now);
+        let (t, m, l) = (
+            due(self.batches.traces.due_at(c.traces.schedule_delay)),
+            due(self.batches.metrics.due_at(c.metrics.schedule_delay)),
+            due(self.batches.logs.due_at(c.logs.schedule_delay)),
+        );
+        if t {
+            self.ex.export(&mut self.batches.traces);
+        }
+        if m {
+            self.ex.export(&mut self.batches.metrics);
+        }
+        if l {
+            self.ex.export(&mut self.batches.logs);
+        }
+    }
+
+    fn export_all(&mut self) {
+        self.ex.export(&mut self.batches.traces);
+        self.ex.export(&mut self.batches.metrics);
+        self.ex.export(&mut self.batches.logs);
+    }
+
+    /// The flush barrier: takes in every record offered before now (the count of
+    /// `offered` at this moment, less those lost on the producer side), exports all
+    /// batches, and says how many records were dropped since the previous flush.
+    fn flush(&mut self, deadline: Instant) -> Reply {
+        let counters = &self.ex.shared.counters;
+        let target = Signal::ALL.map(|s| counters.signal(s).offered.load(Ordering::SeqCst));
+        loop {
+            let mut lagging = None;
+            for signal in Signal::ALL {
+                let i = index(signal);
+                let wanted = target.get(i).copied().unwrap_or(0);
+                loop {
+                    let not_delivered = self
+                        .ex
+                        .shared
+                        .counters
+                        .signal(signal)
+                        .not_delivered
+                        .load(Ordering::SeqCst);
+                    let got = self.received.get(i).copied().unwrap_or(0);
+                    if got.saturating_add(not_delivered) >= wanted {
+                        break;
+                    }
+                    if !self.pull(signal) {
+                        lagging = Some(signal);
+                        break;
+                    }
+                }
+            }
+            let Some(signal) = lagging else { break };
+            // A producer counted a record and has not queued it yet.
+            let now = Instant::now();
+            if now >= deadline {
+                return Reply::Incomplete;
+            }
+            let until = now.checked_add(BARRIER_POLL).unwrap_or(now).min(deadline);
+            self.pull_until(signal, until);
+        }
+        self.export_all();
+        Reply::Done {
+            dropped: self.ex.dropped_since_last_flush(),
+        }
+    }
+
+    /// Shutdown: takes in everything queued, exports it (one attempt per batch, within
+    /// the deadline), then makes sure nothing is left behind uncounted.
+    fn shut_down(&mut self, deadline: Instant) -> Reply {
+        self.ex.begin_shutdown(deadline);
+        self.ex.shared.closed.store(true, Ordering::SeqCst);
+        for signal in Signal::ALL {
+            while self.pull(signal) {}
+        }
+        self.export_all();
+        self.ex.shared.drained.store(true, Ordering::SeqCst);
+        // Records queued by producers that passed the `closed` check just before it was
+        // set: too late to export.
+        self.ex.shared.sweep(&self.ex.shared.traces);
+        self.ex.shared.sweep(&self.ex.shared.metrics);
+        self.ex.shared.sweep(&self.ex.shared.logs);
+        // Release the transport (its connections) before answering.
+        self.ex.transport = None;
+        Reply::Done {
+            dropped: self.ex.dropped_since_last_flush(),
+        }
+    }
+
+    /// After a caught panic: count what was in hand as lost, refuse further records,
+    /// and answer every request with `Panicked`.
+    fn after_panic(&mut self) {
+        let shared = Arc::clone(&self.ex.shared);
+        // Counted before the flags, so whoever sees the flags sees the count.
+        shared.counters.worker_panics.fetch_add(1, Ordering::SeqCst);
+        shared.panicked.store(true, Ordering::SeqCst);
+        shared.closed.store(true, Ordering::SeqCst);
+        let lost = [
+            (Signal::Traces, self.batches.traces.len()),
+            (Signal::Metrics, self.batches.metrics.len()),
+            (Signal::Logs, self.batches.logs.len()),
+        ];
+        for (signal, n) in lost {
+            shared
+                .counters
+                .signal(signal)
+                .add_dropped(Reason::WorkerPanic, n as u64);
+        }
+        self.batches.traces.clear();
+        self.batches.metrics.clear();
+        self.batches.logs.clear();
+        shared.drained.store(true, Ordering::SeqCst);
+        shared.sweep(&shared.traces);
+        shared.sweep(&shared.metrics);
+        shared.sweep(&shared.logs);
+        while !self.ex.pending.is_empty() {
+            self.ex.answer_front(Reply::Panicked);
+        }
+        while let Ok(request) = self.ex.control.try_recv() {
+            request.reply(Reply::Panicked);
+        }
+    }
+}
+
+impl Exporter {
+    /// Moves control requests from the channel to `pending` without waiting.
+    fn take_control(&mut self) {
+        if self.control_gone {
+            return;
+        }
+        loop {
+            match self.control.try_recv() {
+                Ok(request) => self.push_control(request),
+                Err(TryRecvError::Empty) => return,
+                Err(TryRecvError::Disconnected) => {
+                    self.on_control_gone();
+                    return;
+                }
+            }
+        }
+    }
+
+    fn push_control(&mut self, request: Control) {
+        if let Control::Shutdown { deadline, .. } = request {
+            self.begin_shutdown(deadline);
+        }
+        self.pending.push_back(request);
+    }
+
+    /// The owner vanished without shutting down: shut down on our own, with the
+    /// configured timeout and nobody to answer.
+    fn on_control_gone(&mut self) {
+        self.control_gone = true;
+        let (reply, _) = crossbeam_channel::bounded(1);
+        let deadline = super::deadline_after(self.config.shutdown_timeout);
+        self.push_control(Control::Shutdown { reply, deadline });
+    }
+
+    fn begin_shutdown(&mut self, deadline: Instant) {
+        let d = self.shutdown_deadline.map_or(deadline, |d| d.min(deadline));
+        self.shutdown_deadline = Some(d);
+    }
+
+    fn answer_front(&mut self, reply: Reply) {
+        if let Some(request) = self.pending.pop_front() {
+            request.reply(reply);
+        }
+    }
+
+    fn dropped_since_last_flush(&mut self) -> u64 {
+        let total = self.shared.counters.dropped_total();
+        let since = total.saturating_sub(self.dropped_at_last_flush);
+        self.dropped_at_last_flush = total;
+        since
+    }
+
+    fn drop_records(&self, signal: Signal, n: u64, reason: Reason, kind: ErrorKind, msg: &str) {
+        let counters = &self.shared.counters;
+        counters.signal(signal).add_dropped(reason, n);
+        counters.set_error(signal, kind, msg);
+    }
+
+    /// Encodes, compresses and delivers a batch, then empties it. Every record of the
+    /// batch ends up counted exactly once: exported or dropped with a reason.
+    fn export<T: Record>(&mut self, batch: &mut Batch<T>) {
+        if batch.is_empty() {
+            return;
+        }
+        let signal = T::SIGNAL;
+        let n = batch.len() as u64;
+        self.body.clear();
+        batch.encode(&self.resource, &mut self.encoders, &mut self.body);
+        if self.body.len() > self.config.max_request_bytes {
+            self.drop_records(
+                signal,
+                n,
+                Reason::TooLarge,
+                ErrorKind::TooLarge,
+                "encoded request over the request size bound",
+            );
+            batch.clear();
+            return;
+        }
+        let compressed = self.config.compression != Compression::None;
+        if compressed {
+            self.compressed.clear();
+            if let Err(e) = self.compressor.compress(&self.body, &mut self.compressed) {
+                let msg = e.to_string();
+                self.drop_records(
+                    signal,
+                    n,
+                    Reason::CompressFailed,
+                    ErrorKind::CompressFailed,
+                    &msg,
+                );
+                batch.clear();
+                return;
+            }
+        }
+        let counters = self.shared.counters.signal(signal);
+        counters
+            .bytes_uncompressed
+            .fetch_add(self.body.len() as u64, Ordering::SeqCst);
+        self.deliver(signal, n, compressed);
+        batch.clear();
+    }
+
+    /// Sends the prepared body until it is accepted, rejected, or retries run out.
+    fn deliver(&mut self, signal: Signal, n: u64, compressed: bool) {
+        let shared = Arc::clone(&self.shared);
+        let counters = shared.counters.signal(signal);
+        let export_timeout = self.config.signal(signal).export_timeout;
+        let mut deadline = super::deadline_after(export_timeout);
+        let mut attempts: u32 = 0;
+        loop {
+            if let Some(d) = self.shutdown_deadline {
+                deadline = deadline.min(d);
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let Some(transport) = self.transport.as_mut().filter(|_| !remaining.is_zero()) else {
+                self.give_up(signal, n, 0);
+                return;
+            };
+            attempts = attempts.saturating_add(1);
+            if attempts > 1 {
+                counters.retries.fetch_add(1, Ordering::SeqCst);
+            }
+            let body = if compressed {
+                &self.compressed
+            } else {
+                &self.body
+            };
+            counters.requests.fetch_add(1, Ordering::SeqCst);
+            counters
+                .bytes_sent
+                .fetch_add(body.len() as u64, Ordering::SeqCst);
+            let request = Request {
+                signal,
+                encoding: self.config.encoding,
+                compression: self.config.compression,
+                body,
+                timeout: remaining,
+            };
+            let outcome = transport.send(&request);
+            match classify(&outcome, SystemTime::now()) {
+                Disposition::Success => {
+                    self.accepted(signal, n, outcome.as_ref().ok());
+                    return;
+                }
+                Disposition::Drop(reason) => {
+                    let (kind, msg) = describe_failure(reason, &outcome);
+                    self.drop_records(signal, n, Reason::Rejected, kind, &msg);
+                    return;
+                }
+                Disposition::Retry { after } => {
+                    let last_status = outcome.as_ref().map_or(0, |r| r.status);
+                    if self.shutdown_deadline.is_some() {
+                        // Shutting down: that was the last attempt.
+                        self.give_up(signal, n, last_status);
+                        return;
+                    }
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    match self.backoff.next_wait(attempts, after, remaining) {
+                        NextAttempt::GiveUp => {
+                            let kind = match &outcome {
+                                Err(e) => ErrorKind::Transport(e.kind()),
+                                Ok(_) => ErrorKind::RetriesExhausted { last_status },
+                            };
+                            let msg = describe_failure_msg(&outcome);
+                            self.drop_records(signal, n, Reason::RetriesExhausted, kind, &msg);
+                            return;
+                        }
+                        // Cut short by a flush or shutdown: then the next attempt is made at
+                        // once (and, shutting down, is the last).
+                        NextAttempt::After(wait) => self.wait(wait),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Gives up on a batch for lack of time: `shutdown` while shutting down,
+    /// `retries_exhausted` otherwise.
+    fn give_up(&self, signal: Signal, n: u64, last_status: u16) {
+        if self.shutdown_deadline.is_some() {
+            self.drop_records(
+                signal,
+                n,
+                Reason::Shutdown,
+                ErrorKind::Shutdown,
+                "undelivered at shutdown",
+            );
+        } else {
+            self.drop_records(
+                signal,
+                n,
+                Reason::RetriesExhausted,
+                ErrorKind::RetriesExhausted { last_status },
+                "export timeout reached while retrying",
+            );
+        }
+    }
+
+    /// A backoff wait that a flush or shutdown request cuts short.
+    fn wait(&mut self, wait: Duration) {
+        if self.control_gone {
+            // The owner is gone and shutdown is already under way: no more waiting.
+            return;
+        }
+        match self.control.recv_timeout(wait) {
+            Ok(request) => self.push_control(request),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => self.on_control_gone(),
+        }
+    }
+
+    /// Counts an accepted request, minding a partial success.
+    fn accepted(&self, signal: Signal, n: u64, response: Option<&Response>) {
+        let counters = self.shared.counters.signal(signal);
+        let partial = response.and_then(|r| {
+            let encoding = match r.content_type.as_deref() {
+                Some(ct) if ct.contains("json") => Encoding::Json,
+                Some(ct) if ct.contains("protobuf") => Encoding::Protobuf,
+                _ => self.config.encoding,
+            };
+            decode_export_response(signal, encoding, &r.body)
+                .ok()
+                .flatten()
+        });
+        let Some(partial) = partial else {
+            counters.exported.fetch_add(n, Ordering::SeqCst);
+            return;
+        };
+        let reported = u64::try_from(partial.rejected).unwrap_or(0);
+        let rejected = reported.min(n);
+        counters
+            .partial_success_reported
+            .fetch_add(reported, Ordering::SeqCst);
+        counters.add_dropped(Reason::PartialRejected, rejected);
+        counters.exported.fetch_add(n - rejected, Ordering::SeqCst);
+        let message = if partial.error_message.is_empty() {
+            format!("receiver rejected {reported} {} items", signal.name())
+        } else {
+            partial.error_message
+        };
+        self.shared.counters.set_partial_success_message(&message);
+        if reported > 0 {
+            self.shared.counters.set_error(
+                signal,
+                ErrorKind::PartialSuccess { rejected: reported },
+                &message,
+            );
+        }
+    }
+}
+
+/// The error kind and message of a non-retryable outcome.
+fn describe_failure(
+    reason: DropReason,
+    outcome: &Result<Response, TransportError>,
+) -> (ErrorKind, String) {
+    let kind = match reason {
+        DropReason::Status(status) => ErrorKind::Status(status),
+        DropReason::Transport(kind) => ErrorKind::Transport(kind),
+    };
+    (kind, describe_failure_msg(outcome))
+}
+
+fn describe_failure_msg(outcome: &Result<Response, TransportError>) -> String {
+    match outcome {
+        Ok(r) => {
+            let detail = error_message(r.content_type.as_deref(), &r.body);
+            if detail.is_empty() {
+                format!("HTTP {}", r.status)
+            } else {
+                format!("HTTP {}: {detail}", r.status)
+            }
+        }
+        Err(e) => e.to_string(),
+    }
+}
