@@ -27,8 +27,9 @@
 //!   (roughly C zstd level 1 in format choices). Every level given for zstd is therefore
 //!   mapped to Fastest; the other `ruzstd` levels panic with `unimplemented!()` in
 //!   `ruzstd` 0.9 and are never requested. The frames carry no content checksum.
-//!   `ruzstd` Fastest is about 7x slower than C zstd level 1 and on OTLP bodies
-//!   compresses *worse* than gzip level 1, so prefer gzip unless the receiver wants zstd.
+//!   `ruzstd` Fastest is 7-14x slower than C zstd level 1, about 4x slower than gzip
+//!   level 1, and on OTLP bodies compresses *worse* than gzip level 1: prefer gzip unless
+//!   the receiver wants zstd.
 //!
 //! # Levels
 //!
@@ -37,12 +38,23 @@
 //! is treated as 10. `None` means [`DEFAULT_LEVEL`] (1). The level is ignored for zstd (see
 //! above) and for [`Compression::None`].
 //!
-//! Why 1 is the default: on a realistic 512-span OTLP trace request (about 190 KB of
-//! protobuf) `miniz_oxide` level 1 takes about 0.7 ms and shrinks the body about 5.6x; level
-//! 6 takes about 3x as long for a ratio about 1.2x better, and level 9 about 7x as long for
-//! a ratio about 1.3x better (see `benches/compress.rs` and the table in the README). An
-//! exporter compresses on its single export thread, so level 1 buys most of the bytes for
-//! the least time.
+//! Why 1 is the default: on a realistic 512-span OTLP trace request (186 KB of protobuf,
+//! `benches/compress.rs`), level 1 took about 0.9 ms and made the body 5.8x smaller;
+//! level 6 took about 5x as long (4.8 ms) for a body 18% smaller (ratio 7.1), and level 9
+//! about 20x as long (19 ms) for no further gain. The exporter compresses on its one
+//! export thread, so level 1 buys most of the bytes for the least time.
+//!
+//! | codec (186 KB OTLP body) | median time | bytes  | ratio |
+//! |--------------------------|-------------|--------|-------|
+//! | none                     | 0.01 ms     | 185848 | 1.00  |
+//! | gzip 1 (default)         | 0.87 ms     | 31929  | 5.82  |
+//! | gzip 6                   | 4.8 ms      | 26230  | 7.09  |
+//! | gzip 9                   | 19 ms       | 26248  | 7.08  |
+//! | deflate (zlib) 1         | 1.0-1.2 ms  | 31917  | 5.82  |
+//! | zstd (`ruzstd` Fastest)  | 3.9 ms      | 34924  | 5.32  |
+//! | C zstd 1 (reference)     | 0.28 ms     | 24129  | 7.70  |
+//!
+//! (One run on a shared 2-core machine under load; times vary by about 30%.)
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -57,7 +69,7 @@ use ruzstd::encoding::{CompressionLevel as ZstdLevel, FrameCompressor, MatchGene
 /// The level used for gzip and deflate when none is given: 1, the fastest real compression.
 ///
 /// Level 1 is the best speed/size point of the pure-Rust deflate encoder on OTLP bodies:
-/// higher levels cost several times the CPU for a body only 15-30% smaller. See the
+/// level 6 costs about 5x the CPU for a body 18% smaller, level 9 about 20x. See the
 /// [module docs](self) for the measurements.
 ///
 /// ```
@@ -204,8 +216,8 @@ impl Compressor {
     ///
     /// For gzip and deflate, levels above 10 are treated as 10. For zstd every level
     /// (including `None`) means `ruzstd`'s only implemented level, Fastest. The level is
-    /// ignored for [`Compression::None`]. Nothing is allocated until the first body for
-    /// zstd; the deflate state (about 300 KB) is allocated here.
+    /// ignored for [`Compression::None`]. The deflate state (a few hundred KB) is allocated
+    /// here; zstd allocates its match buffers on the first body and keeps them.
     pub fn new(compression: Compression, level: Option<u8>) -> Self {
         let level = level.unwrap_or(DEFAULT_LEVEL).min(MAX_DEFLATE_LEVEL);
         let state = match compression {
