@@ -61,8 +61,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use miniz_oxide::deflate::core::{
-    CompressorOxide, TDEFLFlush, TDEFLStatus, compress_to_output,
-    create_comp_flags_from_zip_params,
+    CompressorOxide, TDEFLFlush, TDEFLStatus, compress_to_output, create_comp_flags_from_zip_params,
 };
 use ruzstd::encoding::{CompressionLevel as ZstdLevel, FrameCompressor, MatchGeneratorDriver};
 
@@ -395,7 +394,10 @@ mod tests {
 
     #[test]
     fn levels_are_clamped() {
-        assert_eq!(Compressor::new(Compression::Gzip, None).level, DEFAULT_LEVEL);
+        assert_eq!(
+            Compressor::new(Compression::Gzip, None).level,
+            DEFAULT_LEVEL
+        );
         assert_eq!(Compressor::new(Compression::Gzip, Some(200)).level, 10);
         assert_eq!(Compressor::new(Compression::Deflate, Some(0)).level, 0);
     }
@@ -431,10 +433,7 @@ mod tests {
             Compression::Zstd,
         ] {
             assert_eq!(Compression::parse(c.name()), Some(c));
-            assert_eq!(
-                Compression::parse(&c.name().to_ascii_uppercase()),
-                Some(c)
-            );
+            assert_eq!(Compression::parse(&c.name().to_ascii_uppercase()), Some(c));
         }
         assert_eq!(Compression::parse("\tzstd\n"), Some(Compression::Zstd));
         for bad in ["", "zlib", "gz", "br", "x-gzip", "gzip,deflate", "no ne"] {

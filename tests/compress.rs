@@ -77,12 +77,18 @@ fn decode(compression: Compression, body: &[u8]) -> Vec<u8> {
             let mut d = GzDecoder::new(body);
             d.read_to_end(&mut out).expect("flate2 gzip decode");
             // One member, nothing after it.
-            assert!(d.into_inner().is_empty(), "trailing bytes after the gzip member");
+            assert!(
+                d.into_inner().is_empty(),
+                "trailing bytes after the gzip member"
+            );
         }
         Compression::Deflate => {
             let mut d = ZlibDecoder::new(body);
             d.read_to_end(&mut out).expect("flate2 zlib decode");
-            assert!(d.into_inner().is_empty(), "trailing bytes after the zlib stream");
+            assert!(
+                d.into_inner().is_empty(),
+                "trailing bytes after the zlib stream"
+            );
         }
         Compression::Zstd => out = zstd::stream::decode_all(body).expect("C zstd decode"),
     }
@@ -111,7 +117,15 @@ fn round_trip(compression: Compression, level: Option<u8>, input: &[u8]) -> Vec<
 fn gzip_and_deflate_every_input_several_levels() {
     for (name, input) in inputs() {
         for compression in [Compression::Gzip, Compression::Deflate] {
-            for level in [None, Some(0), Some(1), Some(6), Some(9), Some(10), Some(255)] {
+            for level in [
+                None,
+                Some(0),
+                Some(1),
+                Some(6),
+                Some(9),
+                Some(10),
+                Some(255),
+            ] {
                 let body = round_trip(compression, level, &input);
                 // Stored (level 0) grows the body a little; other levels must not blow up
                 // incompressible input by more than deflate's stored-block overhead.
@@ -146,7 +160,10 @@ fn zstd_every_level_never_panics_and_decodes() {
         round_trip(Compression::Zstd, level, &[]);
         round_trip(Compression::Zstd, level, &[1]);
         let body = round_trip(Compression::Zstd, level, &small);
-        assert!(body.len() < small.len() / 2, "level {level:?} did not compress");
+        assert!(
+            body.len() < small.len() / 2,
+            "level {level:?} did not compress"
+        );
     }
 }
 

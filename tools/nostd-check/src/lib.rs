@@ -17,7 +17,11 @@ use otlp_sync::model::{KeyValue, Signal, Span, SpanId, TraceId};
 
 /// Builds a span, and compresses some bytes with every codec; returns the total size.
 pub fn exercise(body: &[u8]) -> usize {
-    let mut span = Span::new("no-std", TraceId::from_bytes([1; 16]), SpanId::from_bytes([2; 8]));
+    let mut span = Span::new(
+        "no-std",
+        TraceId::from_bytes([1; 16]),
+        SpanId::from_bytes([2; 8]),
+    );
     span.attributes.push(KeyValue::new("k", 1));
     let mut total = span.attributes.len()
         + Signal::Traces.http_path().len()
