@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Reproducible comparison: otlp-sync vs the official Rust SDK on shared/bench/WORKLOAD.md.
+# Builds release (niced: the machine has 2 shared cores), then runs the `compare` driver,
+# which starts ONE sink and runs every case for both peers in alternation.
+#
+#   benches/compare/run.sh [compare options]      e.g. --reps 3 --count 100000 --threads 2
+#
+# Environment:
+#   OURS=auto (default)  build with --features ours; if that fails, run the official peer only
+#   OURS=1               require our peer (fail if it does not build)
+#   OURS=0               official peer only
+#   CARGO_TARGET_DIR     defaults to benches/compare/target
+set -euo pipefail
+cd "$(dirname "$0")"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+OURS="${OURS:-auto}"
+ours_flag=--no-ours
+if [ "$OURS" != 0 ]; then
+    if nice -n 10 cargo build --release --features ours --bins; then
+        ours_flag=--ours
+    elif [ "$OURS" = 1 ]; then
+        echo "run.sh: peer_ours does not build (OURS=1)" >&2
+        exit 1
+    else
+        echo "run.sh: peer_ours does not build; running the official peer only" >&2
+    fi
+fi
+if [ "$ours_flag" = --no-ours ]; then
+    nice -n 10 cargo build --release --bins
+fi
+exec "$CARGO_TARGET_DIR/release/compare" "$ours_flag" "$@"

@@ -1,0 +1,379 @@
+//! Shared parts of the comparison peers: command line, the producer harness (barrier,
+//! per-thread wall and CPU time), process CPU and peak RSS, the sink's `/reset` and
+//! `/stats`, and the one-line JSON result. See `shared/bench/WORKLOAD.md` section 5 for the
+//! definition of every figure.
+
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Barrier;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Which signal a peer produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignalArg {
+    /// Spans to `/v1/traces`.
+    Traces,
+    /// Log records to `/v1/logs`.
+    Logs,
+}
+
+/// The peers' command line.
+#[derive(Debug, Clone)]
+pub struct Args {
+    /// Base endpoint of the sink, `http://127.0.0.1:PORT` (no path).
+    pub endpoint: String,
+    /// `--signal traces|logs`.
+    pub signal: SignalArg,
+    /// `--count N`: items in total.
+    pub count: u64,
+    /// `--threads T`: producer threads.
+    pub threads: usize,
+    /// `--queue Q`: batch processor queue capacity.
+    pub queue: usize,
+    /// `--gzip`: `Content-Encoding: gzip`.
+    pub gzip: bool,
+}
+
+impl Args {
+    /// Parses `std::env::args()`; exits with a usage message on error.
+    pub fn parse(peer: &str) -> Args {
+        let mut a = Args {
+            endpoint: String::new(),
+            signal: SignalArg::Traces,
+            count: 100_000,
+            threads: 2,
+            queue: 2048,
+            gzip: false,
+        };
+        let usage = |msg: &str| -> ! {
+            eprintln!("{peer}: {msg}");
+            eprintln!(
+                "usage: {peer} --endpoint http://127.0.0.1:PORT [--signal traces|logs] [--count N] [--threads T] [--queue Q] [--gzip]"
+            );
+            std::process::exit(2)
+        };
+        let mut it = std::env::args().skip(1);
+        while let Some(arg) = it.next() {
+            let mut val = |name: &str| {
+                it.next()
+                    .unwrap_or_else(|| usage(&format!("{name} needs a value")))
+            };
+            match arg.as_str() {
+                "--endpoint" => a.endpoint = val("--endpoint").trim_end_matches('/').to_string(),
+                "--signal" => {
+                    a.signal = match val("--signal").as_str() {
+                        "traces" => SignalArg::Traces,
+                        "logs" => SignalArg::Logs,
+                        other => usage(&format!("unknown signal {other}")),
+                    }
+                }
+                "--count" => {
+                    a.count = val("--count")
+                        .parse()
+                        .unwrap_or_else(|_| usage("bad --count"))
+                }
+                "--threads" => {
+                    a.threads = val("--threads")
+                        .parse()
+                        .unwrap_or_else(|_| usage("bad --threads"))
+                }
+                "--queue" => {
+                    a.queue = val("--queue")
+                        .parse()
+                        .unwrap_or_else(|_| usage("bad --queue"))
+                }
+                "--gzip" => a.gzip = true,
+                "-h" | "--help" => usage("help"),
+                other => usage(&format!("unknown argument {other}")),
+            }
+        }
+        if a.endpoint.is_empty() {
+            usage("--endpoint is required");
+        }
+        if a.threads == 0 || a.count == 0 {
+            usage("--threads and --count must be at least 1");
+        }
+        a
+    }
+
+    /// `host:port` of the endpoint, for the sink control requests.
+    pub fn host_port(&self) -> &str {
+        self.endpoint
+            .strip_prefix("http://")
+            .unwrap_or(&self.endpoint)
+            .split('/')
+            .next()
+            .unwrap_or("")
+    }
+
+    /// The full signal URL, `http://127.0.0.1:PORT/v1/traces` or `/v1/logs`.
+    pub fn signal_url(&self) -> String {
+        match self.signal {
+            SignalArg::Traces => format!("{}/v1/traces", self.endpoint),
+            SignalArg::Logs => format!("{}/v1/logs", self.endpoint),
+        }
+    }
+
+    /// `"traces"` or `"logs"`.
+    pub fn signal_name(&self) -> &'static str {
+        match self.signal {
+            SignalArg::Traces => "traces",
+            SignalArg::Logs => "logs",
+        }
+    }
+}
+
+/// User + system CPU seconds of this process so far, `getrusage(RUSAGE_SELF)`.
+pub fn process_cpu_s() -> f64 {
+    let ru = rusage();
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 * 1e-6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
+}
+
+/// Peak resident set size of this process over its lifetime, KiB (`ru_maxrss` on Linux).
+pub fn peak_rss_kib() -> u64 {
+    rusage().ru_maxrss.max(0) as u64
+}
+
+fn rusage() -> libc::rusage {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable rusage and RUSAGE_SELF a valid `who`.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    ru
+}
+
+/// CPU time of the calling thread, nanoseconds (`CLOCK_THREAD_CPUTIME_ID`).
+pub fn thread_cpu_ns() -> u64 {
+    // SAFETY: timespec is plain old data; all-zero is a valid value.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: `ts` is a valid, writable timespec; the clock id is valid on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Wall clock now, nanoseconds since the Unix epoch.
+#[inline]
+pub fn now_unix_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// A fast xorshift64* generator, one per producer thread (ids for our peer).
+#[derive(Debug, Clone)]
+pub struct XorShift(u64);
+
+impl XorShift {
+    /// Seeded from the thread index and the clock; never zero.
+    pub fn new(thread: usize) -> Self {
+        let seed = now_unix_nanos() ^ ((thread as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        XorShift(seed | 1)
+    }
+
+    /// Next 64 random bits.
+    #[inline]
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// 16 random bytes, never all zero (a valid trace id).
+    #[inline]
+    pub fn trace_id(&mut self) -> [u8; 16] {
+        let hi = self.next_u64();
+        let lo = self.next_u64() | 1;
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&hi.to_be_bytes());
+        b[8..].copy_from_slice(&lo.to_be_bytes());
+        b
+    }
+
+    /// 8 random bytes, never all zero (a valid span id).
+    #[inline]
+    pub fn span_id(&mut self) -> [u8; 8] {
+        (self.next_u64() | 1).to_be_bytes()
+    }
+}
+
+/// What the producer harness measured.
+#[derive(Debug, Clone)]
+pub struct Produced {
+    /// The instant the barrier released the producers.
+    pub start: Instant,
+    /// From `start` until all producer threads were joined.
+    pub produce_wall: Duration,
+    /// Sum over threads of the loop's monotonic time, ns.
+    pub loop_wall_ns: u64,
+    /// Sum over threads of the loop's thread CPU time, ns.
+    pub loop_cpu_ns: u64,
+}
+
+/// Runs `threads` producer threads released together by a barrier. Thread `t` calls
+/// `produce(t, n)` once, where `n = count / threads` (the last thread also takes the
+/// remainder); `produce` runs the item loop `for i in 0..n`. The loop's wall and thread
+/// CPU time are measured around that call.
+pub fn run_producers<F>(threads: usize, count: u64, produce: F) -> Produced
+where
+    F: Fn(usize, u64) + Sync,
+{
+    let barrier = Barrier::new(threads + 1);
+    let per = count / threads as u64;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let n = if t == threads - 1 {
+                    count - per * (threads as u64 - 1)
+                } else {
+                    per
+                };
+                let barrier = &barrier;
+                let produce = &produce;
+                std::thread::Builder::new()
+                    .name(format!("producer-{t}"))
+                    .spawn_scoped(s, move || {
+                        barrier.wait();
+                        let w0 = Instant::now();
+                        let c0 = thread_cpu_ns();
+                        produce(t, n);
+                        let c1 = thread_cpu_ns();
+                        (w0.elapsed().as_nanos() as u64, c1.saturating_sub(c0))
+                    })
+                    .expect("spawn producer thread")
+            })
+            .collect();
+        barrier.wait();
+        let start = Instant::now();
+        let mut loop_wall_ns = 0;
+        let mut loop_cpu_ns = 0;
+        for h in handles {
+            let (w, c) = h.join().expect("producer thread panicked");
+            loop_wall_ns += w;
+            loop_cpu_ns += c;
+        }
+        Produced {
+            start,
+            produce_wall: start.elapsed(),
+            loop_wall_ns,
+            loop_cpu_ns,
+        }
+    })
+}
+
+/// One plain HTTP/1.1 request to the sink with `Connection: close`; returns the body.
+fn sink_request(host_port: &str, method: &str, path: &str) -> std::io::Result<String> {
+    let mut s = TcpStream::connect(host_port)?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host_port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut resp = String::new();
+    s.read_to_string(&mut resp)?;
+    let (head, body) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(std::io::Error::other(format!(
+            "sink {method} {path}: {}",
+            head.lines().next().unwrap_or("")
+        )));
+    }
+    Ok(body.to_string())
+}
+
+/// `POST /reset` on the sink.
+pub fn sink_reset(args: &Args) {
+    if let Err(e) = sink_request(args.host_port(), "POST", "/reset") {
+        eprintln!("sink reset failed: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// `GET /stats` from the sink, parsed.
+pub fn sink_stats(args: &Args) -> Value {
+    match sink_request(args.host_port(), "GET", "/stats")
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_str(&b).map_err(|e| e.to_string()))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("sink stats failed: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// Everything a run measured, besides the sink's counters.
+#[derive(Debug, Clone)]
+pub struct RunFigures {
+    /// `"official"` or `"ours"`.
+    pub peer: &'static str,
+    /// Items offered by the producers (`count`).
+    pub offered: u64,
+    /// Items that reached the exporter, when the peer can tell.
+    pub handed_to_exporter: Option<u64>,
+    /// Failed exports, when the peer can tell.
+    pub failed_exports: Option<u64>,
+    /// The producer harness result.
+    pub produced: Produced,
+    /// Barrier release until shutdown returned.
+    pub wall: Duration,
+    /// Process CPU s between just before the exporter was built and just after shutdown.
+    pub cpu_s: f64,
+    /// Whether shutdown reported success.
+    pub shutdown_ok: bool,
+}
+
+/// Prints the one-line JSON result of a run (WORKLOAD.md section 5 figures).
+pub fn print_result(args: &Args, f: &RunFigures, stats: &Value) {
+    let get = |k: &str| stats.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let delivered = match args.signal {
+        SignalArg::Traces => get("spans"),
+        SignalArg::Logs => get("log_records"),
+    };
+    let wall_s = f.wall.as_secs_f64();
+    let offered = f.offered;
+    let per = |x: f64, n: u64| {
+        if n == 0 {
+            Value::Null
+        } else {
+            json!(x / n as f64)
+        }
+    };
+    let line = json!({
+        "peer": f.peer,
+        "signal": args.signal_name(),
+        "gzip": args.gzip,
+        "count": args.count,
+        "threads": args.threads,
+        "queue": args.queue,
+        "offered": offered,
+        "delivered": delivered,
+        "dropped": offered.saturating_sub(delivered),
+        "handed_to_exporter": f.handed_to_exporter,
+        "failed_exports": f.failed_exports,
+        "shutdown_ok": f.shutdown_ok,
+        "wall_s": wall_s,
+        "produce_wall_s": f.produced.produce_wall.as_secs_f64(),
+        "cpu_s": f.cpu_s,
+        "peak_rss_kib": peak_rss_kib(),
+        "delivered_per_s": if wall_s > 0.0 { json!(delivered as f64 / wall_s) } else { Value::Null },
+        "cpu_us_per_delivered": per(f.cpu_s * 1e6, delivered),
+        "cpu_us_per_offered": per(f.cpu_s * 1e6, offered),
+        "app_ns_wall": per(f.produced.loop_wall_ns as f64, offered),
+        "app_ns_cpu": per(f.produced.loop_cpu_ns as f64, offered),
+        "sink_cpu_s": stats.get("sink_cpu_s").cloned().unwrap_or(Value::Null),
+        "sink_requests": get("requests"),
+        "sink_errors": get("errors"),
+        "wire_bytes": get("wire_bytes"),
+        "decoded_bytes": get("decoded_bytes"),
+        "wire_bytes_per_item": per(get("wire_bytes") as f64, delivered),
+        "decoded_bytes_per_item": per(get("decoded_bytes") as f64, delivered),
+    });
+    println!("{line}");
+}
