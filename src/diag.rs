@@ -28,7 +28,9 @@ pub const TARGET: &str = "otlp_sync";
 pub fn allow(last: &AtomicU64) -> bool {
     static START: OnceLock<Instant> = OnceLock::new();
     let start = *START.get_or_init(Instant::now);
-    let now = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX).saturating_add(1);
+    let now = u64::try_from(start.elapsed().as_millis())
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
     allow_at(last, now)
 }
 
@@ -40,7 +42,8 @@ pub fn allow_at(last: &AtomicU64, now_ms: u64) -> bool {
     if prev != 0 && now_ms.saturating_sub(prev) < interval {
         return false;
     }
-    last.compare_exchange(prev, now_ms, Ordering::Relaxed, Ordering::Relaxed).is_ok()
+    last.compare_exchange(prev, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+        .is_ok()
 }
 
 /// Emits a rate-limited diagnostic at the given `log` level, e.g.

@@ -24,6 +24,8 @@ mod diag;
 #[cfg(feature = "std")]
 pub mod config;
 pub mod encode;
+#[cfg(feature = "http")]
+pub mod exporter;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;

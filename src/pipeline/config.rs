@@ -9,6 +9,12 @@ use std::time::Duration;
 /// Per-signal queueing and batching settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SignalConfig {
+    /// Request body encoding. Defaults to protobuf.
+    pub encoding: Encoding,
+    /// Request body compression. Defaults to none.
+    pub compression: Compression,
+    /// Compression level, or `None` for the codec's default. Defaults to `None`.
+    pub compression_level: Option<u8>,
     /// Records the signal's queue holds before [`FullPolicy`] applies (at least 1).
     pub queue_capacity: usize,
     /// Most records in one export request (at least 1).
@@ -36,6 +42,9 @@ impl SignalConfig {
     /// ```
     pub fn traces() -> Self {
         SignalConfig {
+            encoding: Encoding::Protobuf,
+            compression: Compression::None,
+            compression_level: None,
             queue_capacity: 2048,
             max_batch_records: 512,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
@@ -111,12 +120,6 @@ pub struct PipelineConfig {
     pub metrics: SignalConfig,
     /// What a send does on a full queue. Defaults to [`FullPolicy::Drop`].
     pub full_policy: FullPolicy,
-    /// Request body encoding. Defaults to protobuf.
-    pub encoding: Encoding,
-    /// Request body compression. Defaults to none.
-    pub compression: Compression,
-    /// Compression level, or `None` for the codec's default. Defaults to `None`.
-    pub compression_level: Option<u8>,
     /// Retries of transient failures. Defaults to [`RetryPolicy::default`].
     pub retry: RetryPolicy,
     /// The largest request body, before compression, ever sent (OTLP's "Max Request
@@ -143,9 +146,6 @@ impl Default for PipelineConfig {
             logs: SignalConfig::logs(),
             metrics: SignalConfig::metrics(),
             full_policy: FullPolicy::Drop,
-            encoding: Encoding::Protobuf,
-            compression: Compression::None,
-            compression_level: None,
             retry: RetryPolicy::default(),
             max_request_bytes: DEFAULT_MAX_REQUEST_BYTES,
             thread_name: String::from("otlp-sync"),

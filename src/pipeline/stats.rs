@@ -106,7 +106,7 @@ pub struct LastError {
 }
 
 /// A snapshot of the pipeline's counters. Cheap to take, from any thread, at any time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Stats {
     /// Span counters.
     pub traces: SignalStats,

@@ -92,7 +92,8 @@ struct Exporter {
     /// Set once a shutdown arrived: one attempt per batch, bounded by this deadline.
     shutdown_deadline: Option<Instant>,
     encoders: Encoders,
-    compressor: Compressor,
+    /// One compressor per signal (traces, metrics, logs), made on first use.
+    compressors: [Option<Compressor>; 3],
     body: Vec<u8>,
     compressed: Vec<u8>,
     backoff: Backoff,
@@ -109,8 +110,8 @@ impl Worker {
     ) -> Self {
         let seed = std::collections::hash_map::RandomState::new().hash_one(0x6f74_6c70_u64);
         let ex = Exporter {
-            encoders: Encoders::new(config.encoding),
-            compressor: Compressor::new(config.compression, config.compression_level),
+            encoders: Encoders::new(config.traces.encoding),
+            compressors: [None, None, None],
             backoff: Backoff::new(config.retry, seed),
             shared: Arc::clone(&shared),
             config,
@@ -477,6 +478,8 @@ impl Exporter {
         let signal = T::SIGNAL;
         let n = batch.len() as u64;
         self.body.clear();
+        let settings = *self.config.signal(signal);
+        self.encoders.encoding = settings.encoding;
         batch.encode(&self.resource, &mut self.encoders, &mut self.body);
         if self.body.len() > self.config.max_request_bytes {
             self.drop_records(
@@ -489,10 +492,13 @@ impl Exporter {
             batch.clear();
             return;
         }
-        let compressed = self.config.compression != Compression::None;
+        let compressed = settings.compression != Compression::None;
         if compressed {
             self.compressed.clear();
-            if let Err(e) = self.compressor.compress(&self.body, &mut self.compressed) {
+            let compressor = self.compressors[signal_index(signal)].get_or_insert_with(|| {
+                Compressor::new(settings.compression, settings.compression_level)
+            });
+            if let Err(e) = compressor.compress(&self.body, &mut self.compressed) {
                 let msg = e.to_string();
                 self.drop_records(
                     signal,
@@ -544,8 +550,8 @@ impl Exporter {
                 .fetch_add(body.len() as u64, Ordering::SeqCst);
             let request = Request {
                 signal,
-                encoding: self.config.encoding,
-                compression: self.config.compression,
+                encoding: self.config.signal(signal).encoding,
+                compression: self.config.signal(signal).compression,
                 body,
                 timeout: remaining,
             };
@@ -629,7 +635,7 @@ impl Exporter {
             let encoding = match r.content_type.as_deref() {
                 Some(ct) if ct.contains("json") => Encoding::Json,
                 Some(ct) if ct.contains("protobuf") => Encoding::Protobuf,
-                _ => self.config.encoding,
+                _ => self.config.signal(signal).encoding,
             };
             decode_export_response(signal, encoding, &r.body)
                 .ok()
@@ -685,5 +691,14 @@ fn describe_failure_msg(outcome: &Result<Response, TransportError>) -> String {
             }
         }
         Err(e) => e.to_string(),
+    }
+}
+
+/// Index of a signal in per-signal arrays: traces, metrics, logs.
+fn signal_index(signal: Signal) -> usize {
+    match signal {
+        Signal::Traces => 0,
+        Signal::Metrics => 1,
+        Signal::Logs => 2,
     }
 }
