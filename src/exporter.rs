@@ -15,6 +15,33 @@
 //! exporter.shutdown(Duration::from_secs(1)).ok();
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! # Delivery guarantees
+//!
+//! Every record offered to a [`RecordSender`] is counted exactly once in
+//! [`Exporter::stats`]: exported, dropped with a reason
+//! ([`Dropped`](crate::pipeline::Dropped)), or still queued. Once a flush has returned
+//! `Ok` or `Failed`, nothing offered before it is still queued, so for each signal
+//! `offered == exported + dropped.total()` (until more records are offered).
+//!
+//! * **Exactly once** while the receiver answers in time. A batch answered 2xx is counted
+//!   `exported` and never sent again. A retryable answer (429, 502, 503, 504) or a refused
+//!   connection means the receiver did not take the request, so the resend that follows
+//!   duplicates nothing.
+//! * **At least once** when an acknowledgement is lost: if the connection closes after the
+//!   request was sent but before the response arrived, the exporter cannot know whether the
+//!   receiver processed it, and sends the same batch again, as OTLP specifies. A receiver
+//!   that did process the first copy then holds those records twice. This is the only way
+//!   records are duplicated.
+//! * **Dropped and counted** otherwise. All attempts and waits of a batch share its export
+//!   timeout (the shorter of the signal's OTLP timeout and export timeout), and one attempt
+//!   may use all that is left of it: a response slower than that is not waited for, and the
+//!   batch is counted `retries_exhausted` and not resent, although the receiver may have
+//!   stored it (so `exported` can undercount what arrived, never overcount). Likewise when
+//!   the retry attempts run out. A non-retryable answer (400, 401, 413, 500, ...) drops the
+//!   batch as `rejected`; a partial success drops the items the receiver rejected as
+//!   `partial_rejected`; a full queue drops as `queue_full`; records still undelivered when
+//!   the shutdown deadline passes, or offered after shutdown, drop as `shutdown`.
 
 use crate::config::{Config, QueueFullPolicy, SignalConfig as UserSignalConfig};
 use crate::model::{KeyValue, Resource, Signal};
@@ -132,6 +159,15 @@ impl Exporter {
         self.pipeline
             .as_ref()
             .and_then(Pipeline::last_error_message)
+    }
+
+    /// The message of the last partial success the receiver reported, if any: a
+    /// rejection (also in [`Exporter::last_error_message`]) or a warning, which rejects
+    /// nothing and is reported nowhere else.
+    pub fn last_partial_success_message(&self) -> Option<String> {
+        self.pipeline
+            .as_ref()
+            .and_then(Pipeline::last_partial_success_message)
     }
 
     /// Exports everything offered so far; returns by `timeout`.
