@@ -237,13 +237,7 @@ fn main() {
     }
     drop(guard);
     let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    print_tables(
-        &o,
-        &peers,
-        &results,
-        load_before.trim(),
-        load_after.trim(),
-    );
+    print_tables(&o, &peers, &results, load_before.trim(), load_after.trim());
     if !failures.is_empty() {
         println!("\nFailed runs (not in the medians):");
         for f in &failures {

@@ -13,13 +13,13 @@ use otlp_compare::{
     Args, Produced, RunFigures, SignalArg, XorShift, now_unix_nanos, print_result, process_cpu_s,
     run_producers, sink_reset, sink_stats,
 };
+use otlp_sync::compress::Compression;
+use otlp_sync::encode::Encoding;
 use otlp_sync::model::{
     AnyValue, Event, InstrumentationScope, KeyValue, LogRecord, Resource,
     SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE, Severity, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId,
 };
-use otlp_sync::compress::Compression;
-use otlp_sync::encode::Encoding;
 use otlp_sync::pipeline::{
     DEFAULT_MAX_BATCH_BYTES, FullPolicy, Pipeline, PipelineConfig, ShutdownError, SignalConfig,
     SignalStats,
