@@ -6,26 +6,27 @@
 #   benches/compare/run.sh [compare options]      e.g. --reps 3 --count 100000 --threads 2
 #
 # Environment:
-#   OURS=auto (default)  build with --features ours; if that fails, run the official peer only
-#   OURS=1               require our peer (fail if it does not build)
-#   OURS=0               official peer only
+#   OURS=1 (default)     build both peers (the `ours` feature is on by default); fail if
+#                        peer_ours does not build
+#   OURS=auto            as 1, but fall back to the official peer alone if peer_ours fails
+#   OURS=0               official peer only (--no-default-features)
 #   CARGO_TARGET_DIR     defaults to benches/compare/target
 set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-OURS="${OURS:-auto}"
+OURS="${OURS:-1}"
 ours_flag=--no-ours
 if [ "$OURS" != 0 ]; then
-    if nice -n 10 cargo build --release --features ours --bins; then
+    if nice -n 10 cargo build --release --bins; then
         ours_flag=--ours
     elif [ "$OURS" = 1 ]; then
-        echo "run.sh: peer_ours does not build (OURS=1)" >&2
+        echo "run.sh: peer_ours does not build (OURS=1; OURS=auto falls back)" >&2
         exit 1
     else
         echo "run.sh: peer_ours does not build; running the official peer only" >&2
     fi
 fi
 if [ "$ours_flag" = --no-ours ]; then
-    nice -n 10 cargo build --release --bins
+    nice -n 10 cargo build --release --bins --no-default-features
 fi
 exec "$CARGO_TARGET_DIR/release/compare" "$ours_flag" "$@"

@@ -236,7 +236,8 @@ fn main() {
         }
     }
     drop(guard);
-    print_tables(&o, &peers, &results, load_before.trim());
+    let load_after = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    print_tables(&o, &peers, &results, load_before.trim(), load_after.trim());
     if !failures.is_empty() {
         println!("\nFailed runs (not in the medians):");
         for f in &failures {
@@ -318,9 +319,15 @@ fn group(n: i64) -> String {
     if n < 0 { format!("-{out}") } else { out }
 }
 
-fn print_tables(o: &Opts, peers: &[(&str, &Path)], results: &[Vec<Vec<Value>>], load: &str) {
+fn print_tables(
+    o: &Opts,
+    peers: &[(&str, &Path)],
+    results: &[Vec<Vec<Value>>],
+    load: &str,
+    load_after: &str,
+) {
     println!(
-        "Median of {} run(s) per figure; N = {}, T = {}; one sink, cases run in alternation; load average before: {load}\n",
+        "Median of {} run(s) per figure; N = {}, T = {}; one sink, cases run in alternation; load average before: {load}; after: {load_after}\n",
         o.reps, o.count, o.threads
     );
     println!(
@@ -357,20 +364,24 @@ fn print_tables(o: &Opts, peers: &[(&str, &Path)], results: &[Vec<Vec<Value>>], 
         return;
     }
     println!("\nRatios ours / official (of the medians; < 1 means ours is smaller):\n");
-    println!("| case | CPU µs/delivered | app ns/item (CPU) | peak RSS | delivered |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| case | CPU µs/delivered | app ns/item (CPU) | app ns/item (wall) | peak RSS | delivered | delivered/s |"
+    );
+    println!("|---|---|---|---|---|---|---|");
     for (ci, case) in o.cases.iter().enumerate() {
         let ratio = |k: &str| match (median(&results[ci][1], k), median(&results[ci][0], k)) {
             (Some(a), Some(b)) if b != 0.0 => format!("{:.2}", a / b),
             _ => "-".into(),
         };
         println!(
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {} |",
             case.name,
             ratio("cpu_us_per_delivered"),
             ratio("app_ns_cpu"),
+            ratio("app_ns_wall"),
             ratio("peak_rss_kib"),
             ratio("delivered"),
+            ratio("delivered_per_s"),
         );
     }
 }

@@ -1,25 +1,29 @@
 //! The otlp-sync peer of `shared/bench/WORKLOAD.md`: the same producers, resource, scope,
 //! batch settings and figures as `peer_official`, through our `Pipeline` and
-//! `HttpTransport`. Built only with the `ours` cargo feature.
+//! `HttpTransport`. Built with the `ours` cargo feature (on by default).
 //!
 //! Producer threads build `otlp_sync::model::Span` / `LogRecord` values themselves with the
 //! workload's shape: ids from a per-thread xorshift, `SystemTime::now()` timestamps, the
 //! `'static` attribute keys and string values, one event, status OK.
 //!
-//! Everything that names pipeline or transport configuration (field names not settled when
-//! this was written) is in [`build_pipeline`] and [`pipeline_counts`], so that the merge
-//! fixes names in one place.
+//! The pipeline and transport configuration is in [`signal_config`] and [`build_pipeline`];
+//! the exporter counters come from the pipeline's stats in [`pipeline_counts`].
 
 use otlp_compare::{
     Args, Produced, RunFigures, SignalArg, XorShift, now_unix_nanos, print_result, process_cpu_s,
     run_producers, sink_reset, sink_stats,
 };
+use otlp_sync::compress::Compression;
+use otlp_sync::encode::Encoding;
 use otlp_sync::model::{
     AnyValue, Event, InstrumentationScope, KeyValue, LogRecord, Resource,
     SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE, Severity, Span, SpanId, SpanKind, Status, StatusCode,
     TraceId,
 };
-use otlp_sync::pipeline::{Pipeline, PipelineConfig};
+use otlp_sync::pipeline::{
+    DEFAULT_MAX_BATCH_BYTES, FullPolicy, Pipeline, PipelineConfig, ShutdownError, SignalConfig,
+    SignalStats,
+};
 use otlp_sync::transport::http::{HttpConfig, HttpTransport};
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -44,42 +48,71 @@ fn resource() -> Resource {
     ])
 }
 
-/// Builds and starts the pipeline: HTTP transport to `args.endpoint` (base URL; the
-/// transport appends `/v1/traces` or `/v1/logs`), protobuf, gzip when `--gzip`, queue
-/// `args.queue`, batch 512, delay 200 ms, exporter timeout left at its default.
-///
-/// MERGE: the field and constructor names below are the lead's to fix.
+/// The exporter timeout: the official OTLP exporter's default (10 s), which the workload
+/// keeps ("SDK default"). No export comes near it: the sink answers 200 at once.
+const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The workload's batch settings for one signal: protobuf, gzip only with `--gzip`,
+/// queue `args.queue`, batch 512 records, delay 200 ms. `max_batch_bytes` keeps the
+/// library default (4 MiB): a 512-span batch is about 190 KB, so only the record count
+/// cuts batches, as in the official batch processors.
+fn signal_config(args: &Args) -> SignalConfig {
+    SignalConfig {
+        encoding: Encoding::Protobuf,
+        compression: if args.gzip {
+            Compression::Gzip
+        } else {
+            Compression::None
+        },
+        compression_level: None,
+        queue_capacity: args.queue,
+        max_batch_records: BATCH,
+        max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
+        schedule_delay: DELAY,
+        export_timeout: EXPORT_TIMEOUT,
+    }
+}
+
+/// Builds and starts the pipeline: HTTP transport to the sink's `/v1/traces` and
+/// `/v1/logs`, the workload's batch settings on both signals, drop on a full queue.
 fn build_pipeline(args: &Args) -> Pipeline {
-    let compression = if args.gzip {
-        otlp_sync::compress::Compression::Gzip
-    } else {
-        otlp_sync::compress::Compression::None
-    };
-    let http = HttpConfig {
-        endpoint: args.endpoint.clone(),
-        ..HttpConfig::default()
-    };
+    let mut http = HttpConfig::default();
+    http.traces_endpoint = format!("{}/v1/traces", args.endpoint);
+    http.logs_endpoint = format!("{}/v1/logs", args.endpoint);
+    http.metrics_endpoint = format!("{}/v1/metrics", args.endpoint);
+    // Loopback: never through a proxy, whatever the environment says.
+    http.proxy_from_env = false;
     let transport = HttpTransport::new(http).unwrap_or_else(|e| {
-        eprintln!("peer_ours: building the transport: {e:?}");
+        eprintln!("peer_ours: building the transport: {e}");
         std::process::exit(1)
     });
-    let config = PipelineConfig {
-        max_queue_size: args.queue,
-        max_export_batch_size: BATCH,
-        scheduled_delay: DELAY,
-        compression,
+    let mut config = PipelineConfig {
+        full_policy: FullPolicy::Drop,
         ..PipelineConfig::default()
     };
+    config.traces = signal_config(args);
+    config.logs = signal_config(args);
     Pipeline::start(config, resource(), Box::new(transport)).unwrap_or_else(|e| {
-        eprintln!("peer_ours: starting the pipeline: {e:?}");
+        eprintln!("peer_ours: starting the pipeline: {e}");
         std::process::exit(1)
     })
 }
 
-/// (items handed to the exporter, failed exports) from the pipeline's stats, if it has
-/// them. MERGE: map to the real stats field names.
-fn pipeline_counts(_pipeline: &Pipeline) -> (Option<u64>, Option<u64>) {
-    (None, None)
+/// (items handed to the exporter, failed exports) from the pipeline's stats, read after
+/// shutdown: handed = offered − dropped at the queue (what the worker took and tried to
+/// export); failed = records lost in exports (rejected, retries exhausted, too large,
+/// compression failure, partial rejection, or still queued at shutdown).
+fn pipeline_counts(stats: &SignalStats) -> (Option<u64>, Option<u64>) {
+    let handed = stats.offered.saturating_sub(stats.dropped.queue_full);
+    let d = &stats.dropped;
+    let failed = d.rejected
+        + d.retries_exhausted
+        + d.too_large
+        + d.compress_failed
+        + d.partial_rejected
+        + d.shutdown
+        + d.worker_panic;
+    (Some(handed), Some(failed))
 }
 
 fn main() {
@@ -92,17 +125,23 @@ fn main() {
         SignalArg::Traces => produce_spans(&args, &pipeline, &scope),
         SignalArg::Logs => produce_logs(&args, &pipeline, &scope),
     };
-    let (handed, failed) = pipeline_counts(&pipeline);
+    // `Failed { dropped }` only reports the queue drops counted in the stats: the
+    // shutdown itself completed (the official SDK's shutdown returns Ok in that case).
     let shutdown_ok = match pipeline.shutdown(SHUTDOWN_TIMEOUT) {
-        Ok(()) => true,
+        Ok(()) | Err(ShutdownError::Failed { .. }) => true,
         Err(e) => {
-            eprintln!("peer_ours: shutdown: {e:?}");
+            eprintln!("peer_ours: shutdown: {e}");
             false
         }
     };
     let wall = produced.start.elapsed();
     let cpu_s = process_cpu_s() - cpu0;
-    let stats = sink_stats(&args);
+    let stats = pipeline.stats();
+    let (handed, failed) = pipeline_counts(match args.signal {
+        SignalArg::Traces => &stats.traces,
+        SignalArg::Logs => &stats.logs,
+    });
+    let sink = sink_stats(&args);
     let figures = RunFigures {
         peer: "ours",
         offered: args.count,
@@ -113,7 +152,7 @@ fn main() {
         cpu_s,
         shutdown_ok,
     };
-    print_result(&args, &figures, &stats);
+    print_result(&args, &figures, &sink);
 }
 
 fn produce_spans(args: &Args, pipeline: &Pipeline, scope: &Arc<InstrumentationScope>) -> Produced {
