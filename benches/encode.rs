@@ -2,9 +2,15 @@
 //!
 //! Rows per batch (`traces_512`, `logs_512`):
 //! * `otlp_sync_protobuf`: our [`ProtoEncoder`] into a reused buffer;
-//! * `official_prost_structs`: what `opentelemetry-otlp` does: build the official
-//!   `opentelemetry-proto` prost structs from the same data (a `String` per string, a
-//!   `Vec` of `KeyValue`s per record, ...) and `encode_to_vec`.
+//! * `official_prost_structs`: what `opentelemetry-otlp` does for `http/protobuf`: build
+//!   the official `opentelemetry-proto` prost structs from the same data (a `String` per
+//!   string, a `Vec` of `KeyValue`s per record, ...) and `encode_to_vec`;
+//! * `otlp_sync_json`: our [`JsonEncoder`] into a reused buffer;
+//! * `official_serde_json`: what `opentelemetry-otlp` does for `http/json`: build the same
+//!   official structs and `serde_json::to_vec` them (the crate's `with-serde` support).
+//!
+//! Before measuring, each row's output is checked: protobuf byte-identical to prost's,
+//! and our JSON parsed by the official serde types equal to the official structs.
 //!
 //! The batch builders ([`workload_span_batch`], [`workload_log_batch`]) are meant to be
 //! reused by further rows (JSON, compression).
@@ -15,6 +21,9 @@ mod support;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_sync::encode::json::JsonEncoder;
 use otlp_sync::encode::protobuf::ProtoEncoder;
 use otlp_sync::model::{
     Event, InstrumentationScope, KeyValue, LogRecord, Resource, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
@@ -153,6 +162,28 @@ fn traces(c: &mut Criterion) {
     g.bench_function("official_prost_structs", |b| {
         b.iter(|| black_box(expected_traces(black_box(&batch)).encode_to_vec()))
     });
+
+    let mut json = JsonEncoder::new();
+    let mut jbuf = Vec::new();
+    batch.with_groups(|groups| json.encode_traces(groups, &mut jbuf));
+    let parsed: ExportTraceServiceRequest =
+        serde_json::from_slice(&jbuf).expect("official serde parses our JSON");
+    assert_eq!(parsed, expected_traces(&batch), "same JSON content");
+    batch.with_groups(|groups| {
+        g.bench_function("otlp_sync_json", |b| {
+            b.iter(|| {
+                jbuf.clear();
+                json.encode_traces(black_box(groups), &mut jbuf);
+                black_box(jbuf.len())
+            })
+        });
+    });
+    g.bench_function("official_serde_json", |b| {
+        b.iter(|| {
+            let request = expected_traces(black_box(&batch));
+            black_box(serde_json::to_vec(&request).expect("serializes"))
+        })
+    });
     g.finish();
 }
 
@@ -176,6 +207,28 @@ fn logs(c: &mut Criterion) {
     });
     g.bench_function("official_prost_structs", |b| {
         b.iter(|| black_box(expected_logs(black_box(&batch)).encode_to_vec()))
+    });
+
+    let mut json = JsonEncoder::new();
+    let mut jbuf = Vec::new();
+    batch.with_groups(|groups| json.encode_logs(groups, &mut jbuf));
+    let parsed: ExportLogsServiceRequest =
+        serde_json::from_slice(&jbuf).expect("official serde parses our JSON");
+    assert_eq!(parsed, expected_logs(&batch), "same JSON content");
+    batch.with_groups(|groups| {
+        g.bench_function("otlp_sync_json", |b| {
+            b.iter(|| {
+                jbuf.clear();
+                json.encode_logs(black_box(groups), &mut jbuf);
+                black_box(jbuf.len())
+            })
+        });
+    });
+    g.bench_function("official_serde_json", |b| {
+        b.iter(|| {
+            let request = expected_logs(black_box(&batch));
+            black_box(serde_json::to_vec(&request).expect("serializes"))
+        })
     });
     g.finish();
 }

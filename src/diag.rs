@@ -3,10 +3,7 @@
 //!
 //! Every message goes to the log target `otlp_sync`, so a `log` bridge can filter them out
 //! and they never loop back into the exporter. Each call site is rate-limited: at most
-//! one message per [`INTERVAL`] per site, so a dead collector cannot flood the log.
-
-// Callers arrive with the pipeline; until then nothing in the crate uses these.
-#![allow(dead_code, unused_macros)]
+//! one message per `INTERVAL` (10 s) per site, so a dead collector cannot flood the log.
 
 #[cfg(feature = "diagnostics")]
 use std::sync::OnceLock;
@@ -16,9 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 /// The shortest time between two messages from one call site.
+#[cfg(feature = "diagnostics")]
 pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The log target of every diagnostic message.
+#[cfg(feature = "diagnostics")]
 pub const TARGET: &str = "otlp_sync";
 
 /// Whether a call site whose last emission time is in `last` may emit now; updates it.

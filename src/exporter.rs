@@ -49,7 +49,6 @@ use crate::pipeline::{
     FlushError, FullPolicy, Pipeline, PipelineConfig, RecordSender, ShutdownError, SignalConfig,
     StartError, Stats,
 };
-use crate::retry::{Jitter, RetryPolicy};
 use crate::transport::http::{HttpConfig, HttpTransport};
 use crate::transport::{Request, Response, Transport, TransportError};
 use std::fmt;
@@ -232,19 +231,7 @@ fn pipeline_config(config: &Config) -> PipelineConfig {
         QueueFullPolicy::Block(d) => FullPolicy::Block(d),
         QueueFullPolicy::DropOldest => FullPolicy::DropOldest,
     };
-    let retry = config.retry();
-    p.retry = RetryPolicy {
-        enabled: retry.enabled,
-        max_attempts: retry.max_attempts,
-        initial_backoff: retry.initial_backoff,
-        max_backoff: retry.max_backoff,
-        multiplier: retry.multiplier,
-        jitter: if retry.jitter > 0.0 {
-            Jitter::Equal
-        } else {
-            Jitter::None
-        },
-    };
+    p.retry = *config.retry();
     p.max_request_bytes = config.max_request_size();
     p.thread_name = config.thread_name().to_owned();
     p.stack_size = config.stack_size();
@@ -333,6 +320,24 @@ mod tests {
         assert_eq!(p.traces.queue_capacity, 100);
         assert_eq!(p.traces.max_batch_records, 10);
         assert_eq!(p.logs.schedule_delay, Duration::from_millis(1000));
+        assert_eq!(p.retry, crate::retry::RetryPolicy::default());
+    }
+
+    #[test]
+    fn the_retry_policy_reaches_the_pipeline_unchanged() {
+        use crate::retry::{Jitter, RetryPolicy};
+        for jitter in [Jitter::None, Jitter::Full, Jitter::Equal] {
+            let retry = RetryPolicy {
+                max_attempts: 3,
+                initial_backoff: Duration::from_millis(250),
+                max_backoff: Duration::from_secs(4),
+                multiplier: 1.5,
+                jitter,
+                ..RetryPolicy::default()
+            };
+            let config = Config::builder().retry(retry).build().unwrap();
+            assert_eq!(pipeline_config(&config).retry, retry);
+        }
     }
 
     #[test]

@@ -264,12 +264,19 @@ pub enum Jitter {
     Equal,
 }
 
-/// Retry configuration: plain data.
+/// Retry configuration: plain data. This is the one retry type of the crate: the
+/// configuration takes it as is ([`crate::config::ConfigBuilder::retry`], re-exported as
+/// `config::RetryPolicy`) and the pipeline's [`Backoff`] follows it.
 ///
 /// The defaults (retries on; 6 attempts in all; first wait 1 s; ×2 each time; waits capped
-/// at 30 s; equal jitter) follow the other OTLP exporters (see `SPEC_NOTES.md` D7). Every
-/// export is further bounded by its export timeout: a wait that would overrun it is not
-/// taken.
+/// at 30 s; equal jitter, so each wait is between half and all of the exponential delay)
+/// follow the Python OTLP exporter, whose 1 s first wait suits a 10 s export timeout better
+/// than the 5 s of Go and the Collector (see `SPEC_NOTES.md` D7). Every export is further
+/// bounded by its export timeout: a wait that would overrun it is not taken, so with the
+/// default 10 s timeout fewer than 6 attempts usually fit.
+///
+/// [`RetryPolicy::validate`] says whether a policy is consistent; the configuration builder
+/// rejects one that is not.
 ///
 /// ```
 /// use otlp_sync::retry::RetryPolicy;
@@ -278,21 +285,27 @@ pub enum Jitter {
 /// let policy = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
 /// assert!(policy.enabled);
 /// assert_eq!(policy.initial_backoff, Duration::from_secs(1));
+/// assert_eq!(policy.validate(), Ok(()));
 /// assert_eq!(RetryPolicy::disabled().max_attempts, 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    /// Whether transient failures are retried at all. Defaults to `true`.
+    /// Whether transient failures are retried at all. Defaults to `true` (the
+    /// specification requires retrying transient errors).
     pub enabled: bool,
-    /// Attempts per batch, the first included (so 1 means no retry). Defaults to 6.
+    /// Attempts per batch, the first included (so 1 means no retry; at least 1). Defaults
+    /// to 6.
     pub max_attempts: u32,
     /// The wait after the first failed attempt, before jitter. Defaults to 1 s.
     pub initial_backoff: Duration,
-    /// The longest backoff wait, before jitter. Defaults to 30 s.
+    /// The longest backoff wait, before jitter (at least `initial_backoff`). Defaults to
+    /// 30 s.
     pub max_backoff: Duration,
-    /// Growth factor of the wait from one attempt to the next. Defaults to 2.0.
+    /// Growth factor of the wait from one attempt to the next (finite, at least 1.0).
+    /// Defaults to 2.0.
     pub multiplier: f64,
-    /// How the wait is randomised. Defaults to [`Jitter::Equal`].
+    /// How the wait is randomised, so that many clients do not retry in step. Defaults to
+    /// [`Jitter::Equal`].
     pub jitter: Jitter,
 }
 
@@ -316,6 +329,33 @@ impl RetryPolicy {
             enabled: false,
             max_attempts: 1,
             ..RetryPolicy::default()
+        }
+    }
+
+    /// Checks that the policy is consistent: a finite multiplier of at least 1.0, at least
+    /// one attempt, and an initial backoff no longer than the maximum. The error is the
+    /// reason, in words.
+    ///
+    /// [`Backoff`] never panics on an inconsistent policy (it clamps), but its waits would
+    /// not be what the policy says, so the configuration builder rejects such a policy.
+    ///
+    /// ```
+    /// use otlp_sync::retry::RetryPolicy;
+    /// use std::time::Duration;
+    ///
+    /// assert_eq!(RetryPolicy::default().validate(), Ok(()));
+    /// let slow = RetryPolicy { initial_backoff: Duration::from_secs(60), ..RetryPolicy::default() };
+    /// assert_eq!(slow.validate(), Err("initial_backoff must not exceed max_backoff"));
+    /// ```
+    pub fn validate(&self) -> Result<(), &'static str> {
+        if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
+            Err("the multiplier must be a finite number of at least 1.0")
+        } else if self.max_attempts == 0 {
+            Err("max_attempts must be at least 1")
+        } else if self.initial_backoff > self.max_backoff {
+            Err("initial_backoff must not exceed max_backoff")
+        } else {
+            Ok(())
         }
     }
 }
@@ -738,6 +778,44 @@ mod tests {
             b.next_wait(1, Some(Duration::ZERO), Duration::from_secs(60)),
             NextAttempt::GiveUp
         );
+    }
+
+    #[test]
+    fn validate_gives_the_reason() {
+        assert_eq!(RetryPolicy::default().validate(), Ok(()));
+        assert_eq!(RetryPolicy::disabled().validate(), Ok(()));
+        let d = RetryPolicy::default;
+        for multiplier in [0.5, 0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let p = RetryPolicy { multiplier, ..d() };
+            assert_eq!(
+                p.validate(),
+                Err("the multiplier must be a finite number of at least 1.0"),
+                "{multiplier}"
+            );
+        }
+        let p = RetryPolicy {
+            multiplier: 1.0,
+            ..d()
+        };
+        assert_eq!(p.validate(), Ok(()));
+        let p = RetryPolicy {
+            max_attempts: 0,
+            ..d()
+        };
+        assert_eq!(p.validate(), Err("max_attempts must be at least 1"));
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_secs(31),
+            ..d()
+        };
+        assert_eq!(
+            p.validate(),
+            Err("initial_backoff must not exceed max_backoff")
+        );
+        let p = RetryPolicy {
+            initial_backoff: Duration::from_secs(30),
+            ..d()
+        };
+        assert_eq!(p.validate(), Ok(()));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use otlp_sync::compress::Compression;
 use otlp_sync::config::{
-    BuildErrorKind, Config, ConfigBuilder, QueueFullPolicy, RetryConfig, TemporalityPreference,
+    BuildErrorKind, Config, ConfigBuilder, QueueFullPolicy, RetryPolicy, TemporalityPreference,
     Timeout,
 };
 use otlp_sync::encode::Encoding;
@@ -796,7 +796,7 @@ fn precedence_code_signal_generic_default() {
 
 #[test]
 fn code_only_settings() {
-    let retry = RetryConfig::disabled();
+    let retry = RetryPolicy::disabled();
     let c = ConfigBuilder::new()
         .queue_full_policy(QueueFullPolicy::Block(Duration::from_millis(10)))
         .retry(retry)
@@ -813,6 +813,11 @@ fn code_only_settings() {
         QueueFullPolicy::Block(Duration::from_millis(10))
     );
     assert!(!c.retry().enabled);
+    assert_eq!(c.retry(), &retry);
+    assert_eq!(
+        ConfigBuilder::new().build().unwrap().retry(),
+        &RetryPolicy::default()
+    );
     assert_eq!(c.thread_name(), "exporter");
     assert_eq!(c.stack_size(), Some(128 * 1024));
     assert_eq!(c.shutdown_timeout(), Duration::from_secs(1));

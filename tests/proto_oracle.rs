@@ -1,6 +1,7 @@
 //! Our protobuf bytes against the official `opentelemetry-proto` types: they decode to the
 //! expected message, they are byte-identical to prost's canonical encoding, the
 //! per-record sizes add up, and a reused encoder gives the same bytes as a fresh one.
+//! Deeply nested `AnyValue`s are cut at the same depth as the JSON encoder cuts them.
 
 mod support;
 
@@ -9,6 +10,9 @@ use std::cell::RefCell;
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1 as pc;
+use otlp_sync::encode::MAX_ANY_VALUE_DEPTH;
+use otlp_sync::encode::json::JsonEncoder;
 use otlp_sync::encode::protobuf::{
     ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
 };
@@ -244,4 +248,190 @@ fn zero_values_follow_presence_rules() {
     tail.push(0x59);
     tail.extend_from_slice(&(-0.0f64).to_le_bytes());
     assert!(out.ends_with(&tail), "{out:02x?}");
+}
+
+// ---------- AnyValue nesting limit: the same cut in both encodings ----------
+
+/// `levels` nested arrays (or single-entry key-value lists) around `Int(7)`, built
+/// iteratively.
+fn nested(levels: usize, kvlist: bool) -> AnyValue {
+    let mut v = AnyValue::Int(7);
+    for _ in 0..levels {
+        v = if kvlist {
+            AnyValue::KvList(vec![KeyValue::new("k", v)])
+        } else {
+            AnyValue::Array(vec![v])
+        };
+    }
+    v
+}
+
+/// Takes a nested value apart from the outside in. Dropping a value nested a hundred
+/// thousand levels deep in one piece recurses once per level and overflows the stack (a
+/// property of the model's derived `Drop`, not of the encoders).
+fn dismantle(mut v: AnyValue) {
+    loop {
+        let inner = match &mut v {
+            AnyValue::Array(items) => items.pop(),
+            AnyValue::KvList(kvs) => kvs.pop().map(|kv| kv.value),
+            _ => None,
+        };
+        match inner {
+            Some(inner) => v = inner,
+            None => break,
+        }
+    }
+}
+
+/// What both encodings must carry for `nested(levels, kvlist)`: at most
+/// `MAX_ANY_VALUE_DEPTH` levels, and an empty `AnyValue` where the cut happened.
+fn expected_nested(levels: usize, kvlist: bool) -> pc::AnyValue {
+    use pc::any_value::Value as V;
+    let mut v = if levels > MAX_ANY_VALUE_DEPTH {
+        pc::AnyValue { value: None }
+    } else {
+        pc::AnyValue {
+            value: Some(V::IntValue(7)),
+        }
+    };
+    for _ in 0..levels.min(MAX_ANY_VALUE_DEPTH) {
+        v = pc::AnyValue {
+            value: Some(if kvlist {
+                V::KvlistValue(pc::KeyValueList {
+                    values: vec![pc::KeyValue {
+                        key: "k".into(),
+                        value: Some(v),
+                        ..Default::default()
+                    }],
+                })
+            } else {
+                V::ArrayValue(pc::ArrayValue { values: vec![v] })
+            }),
+        };
+    }
+    v
+}
+
+/// A log record carrying the nested value as its body and as an attribute; a span
+/// carrying it as an attribute. Encodes both in protobuf and JSON, decodes each with the
+/// official crate, and checks both against the expected cut. Returns the record and span
+/// so the caller can take them apart.
+fn check_nested(levels: usize, kvlist: bool) -> (LogRecord, Span) {
+    let ctx = format!("levels {levels}, kvlist {kvlist}");
+    let record = LogRecord {
+        body: nested(levels, kvlist),
+        attributes: vec![KeyValue::new("a", nested(levels, kvlist))],
+        ..Default::default()
+    };
+    let sp = Span {
+        attributes: vec![KeyValue::new("a", nested(levels, kvlist))],
+        ..Default::default()
+    };
+    let want = expected_nested(levels, kvlist);
+
+    // Logs, protobuf and JSON.
+    let logs = Batch {
+        resources: vec![(
+            Resource::default(),
+            vec![(InstrumentationScope::default(), vec![record])],
+        )],
+    };
+    let pb = encode_logs(&logs);
+    let mut js = Vec::new();
+    logs.with_groups(|g| JsonEncoder::new().encode_logs(g, &mut js));
+    let from_pb = ExportLogsServiceRequest::decode(pb.as_slice()).expect("protobuf decodes");
+    let from_js: ExportLogsServiceRequest =
+        serde_json::from_slice(&js).expect("official serde parses our JSON");
+    assert_eq!(from_pb, from_js, "{ctx}");
+    let got = &from_pb.resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(got.body.as_ref(), Some(&want), "{ctx}");
+    assert_eq!(got.attributes[0].value.as_ref(), Some(&want), "{ctx}");
+    // Canonical bytes, and the size function agrees with the write pass.
+    assert_eq!(pb, from_pb.encode_to_vec(), "{ctx}");
+    let record = logs
+        .resources
+        .into_iter()
+        .next()
+        .unwrap()
+        .1
+        .remove(0)
+        .1
+        .remove(0);
+    assert_eq!(
+        one_record_request_len(log_encoded_len(&record)),
+        pb.len(),
+        "{ctx}"
+    );
+
+    // Traces, protobuf and JSON.
+    let spans = Batch {
+        resources: vec![(
+            Resource::default(),
+            vec![(InstrumentationScope::default(), vec![sp])],
+        )],
+    };
+    let pb = encode_traces(&spans);
+    let mut js = Vec::new();
+    spans.with_groups(|g| JsonEncoder::new().encode_traces(g, &mut js));
+    let from_pb = ExportTraceServiceRequest::decode(pb.as_slice()).expect("protobuf decodes");
+    let from_js: ExportTraceServiceRequest =
+        serde_json::from_slice(&js).expect("official serde parses our JSON");
+    assert_eq!(from_pb, from_js, "{ctx}");
+    let got = &from_pb.resource_spans[0].scope_spans[0].spans[0];
+    assert_eq!(got.attributes[0].value.as_ref(), Some(&want), "{ctx}");
+    assert_eq!(pb, from_pb.encode_to_vec(), "{ctx}");
+    let sp = spans
+        .resources
+        .into_iter()
+        .next()
+        .unwrap()
+        .1
+        .remove(0)
+        .1
+        .remove(0);
+    assert_eq!(
+        one_record_request_len(span_encoded_len(&sp)),
+        pb.len(),
+        "{ctx}"
+    );
+    (record, sp)
+}
+
+/// At and around the limit, protobuf (decoded by prost) and JSON (parsed by the official
+/// serde types) carry exactly the same value: 16 levels survive whole, the 17th level is
+/// an empty `AnyValue` in both.
+#[test]
+fn nesting_is_cut_at_the_same_depth_in_both_encodings() {
+    assert_eq!(MAX_ANY_VALUE_DEPTH, 16);
+    for levels in [0, 1, 15, 16, 17, 18, 40] {
+        for kvlist in [false, true] {
+            check_nested(levels, kvlist);
+        }
+    }
+    // Depth 17 really is cut: the leaf is gone.
+    let want = expected_nested(17, false);
+    let mut cur = &want;
+    for _ in 0..16 {
+        let Some(pc::any_value::Value::ArrayValue(a)) = &cur.value else {
+            panic!("expected an array");
+        };
+        cur = &a.values[0];
+    }
+    assert_eq!(cur.value, None);
+}
+
+/// A value nested 100,000 levels deep encodes without exhausting the stack in either
+/// encoding, and comes out cut at the limit.
+#[test]
+fn a_100_000_level_value_encodes_in_both_encodings() {
+    for kvlist in [false, true] {
+        let (record, sp) = check_nested(100_000, kvlist);
+        let LogRecord {
+            body, attributes, ..
+        } = record;
+        dismantle(body);
+        for kv in attributes.into_iter().chain(sp.attributes) {
+            dismantle(kv.value);
+        }
+    }
 }

@@ -64,6 +64,9 @@ mod env;
 mod error;
 mod headers;
 
+/// Retry settings are [`crate::retry`]'s plain data types, re-exported here for
+/// convenience; see [`ConfigBuilder::retry`].
+pub use crate::retry::{Jitter, RetryPolicy};
 pub use error::{BuildError, BuildErrorKind, Warning};
 pub use headers::Headers;
 
@@ -181,80 +184,6 @@ pub enum TemporalityPreference {
     /// Delta for synchronous Counter and Histogram; cumulative for synchronous
     /// UpDownCounter, asynchronous Counter and asynchronous UpDownCounter.
     LowMemory,
-}
-
-/// Retry of failed exports (429, 502, 503, 504, and connection failures): exponential
-/// backoff with jitter.
-///
-/// Whatever these settings, the pipeline stops retrying a batch when the next wait would
-/// overrun that batch's export timeout (the signal's [`SignalConfig::timeout`]): the timeout
-/// bounds all attempts together, and `max_backoff` bounds each wait. A `Retry-After` from
-/// the receiver replaces the computed wait, still within that timeout.
-///
-/// ```
-/// use otlp_sync::config::RetryConfig;
-/// use std::time::Duration;
-/// let mut retry = RetryConfig::default();
-/// assert!(retry.enabled);
-/// assert_eq!(retry.initial_backoff, Duration::from_secs(1));
-/// retry.max_attempts = 3;
-/// assert!(!RetryConfig::disabled().enabled);
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct RetryConfig {
-    /// Whether to retry at all. Defaults to `true` (the specification requires retrying
-    /// transient errors).
-    pub enabled: bool,
-    /// The wait before the first retry. Defaults to 1 s (as the Python exporter; Go and
-    /// the Collector use 5 s, which is long for a 10 s export timeout).
-    pub initial_backoff: Duration,
-    /// The longest single wait. Defaults to 30 s (Go, the Collector).
-    pub max_backoff: Duration,
-    /// Each wait is the previous one times this (at least 1.0). Defaults to 2.0.
-    pub multiplier: f64,
-    /// Each wait is randomized by up to this fraction either way (0.0 to 1.0), so that
-    /// many clients do not retry in step. Defaults to 0.2 (±20 %, as the Python exporter).
-    pub jitter: f64,
-    /// The most attempts per batch, the first one included (at least 1). Defaults to 5.
-    pub max_attempts: u32,
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        RetryConfig {
-            enabled: true,
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(30),
-            multiplier: 2.0,
-            jitter: 0.2,
-            max_attempts: 5,
-        }
-    }
-}
-
-impl RetryConfig {
-    /// The defaults with retry turned off: every batch gets one attempt.
-    pub fn disabled() -> Self {
-        RetryConfig {
-            enabled: false,
-            ..RetryConfig::default()
-        }
-    }
-
-    fn check(&self) -> Result<(), &'static str> {
-        if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
-            Err("the multiplier must be a finite number of at least 1.0")
-        } else if !(self.jitter.is_finite() && (0.0..=1.0).contains(&self.jitter)) {
-            Err("the jitter must be between 0.0 and 1.0")
-        } else if self.max_attempts == 0 {
-            Err("max_attempts must be at least 1")
-        } else if self.initial_backoff > self.max_backoff {
-            Err("initial_backoff must not exceed max_backoff")
-        } else {
-            Ok(())
-        }
-    }
 }
 
 /// When and how much one signal's records are batched for export.
@@ -401,7 +330,7 @@ pub struct Config {
     sdk_disabled: bool,
     temporality: TemporalityPreference,
     queue_full_policy: QueueFullPolicy,
-    retry: RetryConfig,
+    retry: RetryPolicy,
     thread_name: String,
     stack_size: Option<usize>,
     max_batch_bytes: usize,
@@ -461,8 +390,8 @@ impl Config {
         self.queue_full_policy
     }
 
-    /// Retry settings.
-    pub fn retry(&self) -> &RetryConfig {
+    /// Retry settings (validated: [`RetryPolicy::validate`] passed).
+    pub fn retry(&self) -> &RetryPolicy {
         &self.retry
     }
 
@@ -609,7 +538,7 @@ pub struct ConfigBuilder {
     env: Layer,
     env_warnings: Vec<Warning>,
     queue_full_policy: QueueFullPolicy,
-    retry: RetryConfig,
+    retry: RetryPolicy,
     thread_name: String,
     stack_size: Option<usize>,
     max_batch_bytes: usize,
@@ -685,7 +614,7 @@ impl ConfigBuilder {
             env: Layer::default(),
             env_warnings: Vec::new(),
             queue_full_policy: QueueFullPolicy::Drop,
-            retry: RetryConfig::default(),
+            retry: RetryPolicy::default(),
             thread_name: DEFAULT_THREAD_NAME.to_string(),
             stack_size: None,
             max_batch_bytes: DEFAULT_MAX_BATCH_BYTES,
@@ -1100,14 +1029,35 @@ impl ConfigBuilder {
         self
     }
 
-    /// Retry settings; [`RetryConfig::disabled`] turns retry off. An inconsistent value
-    /// (multiplier below 1, jitter outside 0..=1, zero attempts, initial backoff above the
-    /// maximum) fails [`build`](Self::build). No environment variable.
+    /// Retry of failed exports (429, 502, 503, 504, and connection failures): exponential
+    /// backoff with jitter; [`RetryPolicy::disabled`] turns retry off. An inconsistent
+    /// policy (see [`RetryPolicy::validate`]: multiplier below 1 or not finite, zero
+    /// attempts, initial backoff above the maximum) fails [`build`](Self::build) with the
+    /// reason. No environment variable.
     ///
-    /// Defaults to [`RetryConfig::default`]: enabled, 1 s initial backoff with ±20 % jitter,
-    /// ×2 per attempt, at most 30 s per wait, at most 5 attempts, all within the export
+    /// Defaults to [`RetryPolicy::default`]: enabled, at most 6 attempts, first wait 1 s,
+    /// ×2 per attempt, at most 30 s per wait, equal jitter (each wait between half and all
+    /// of the exponential delay).
+    ///
+    /// Whatever the policy, the pipeline stops retrying a batch when the next wait would
+    /// overrun that batch's export timeout (the signal's [`SignalConfig::timeout`]): the
+    /// timeout bounds all attempts together, and `max_backoff` bounds each wait. A
+    /// `Retry-After` from the receiver replaces the computed wait, still within that
     /// timeout.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
+    ///
+    /// ```
+    /// use otlp_sync::config::{ConfigBuilder, RetryPolicy};
+    /// use std::time::Duration;
+    ///
+    /// let retry = RetryPolicy { max_attempts: 3, ..RetryPolicy::default() };
+    /// let config = ConfigBuilder::new().retry(retry).build().unwrap();
+    /// assert_eq!(config.retry().max_attempts, 3);
+    /// assert_eq!(config.retry().initial_backoff, Duration::from_secs(1));
+    ///
+    /// let bad = RetryPolicy { multiplier: 0.5, ..RetryPolicy::default() };
+    /// assert!(ConfigBuilder::new().retry(bad).build().is_err());
+    /// ```
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
         self
     }
@@ -1205,7 +1155,7 @@ impl ConfigBuilder {
     /// effect is unusable: an endpoint that is not an `http`/`https` URL, protocol `grpc`,
     /// an invalid header set in code, an empty TLS path or a client key without a client
     /// certificate (or the reverse), a zero queue, batch or size limit set in code, a zero
-    /// metrics interval set in code, an inconsistent [`RetryConfig`], a thread name with a
+    /// metrics interval set in code, an inconsistent [`RetryPolicy`], a thread name with a
     /// NUL byte, or a zero stack size.
     pub fn build(self) -> Result<Config, BuildError> {
         let mut warnings = self.env_warnings.clone();
@@ -1244,7 +1194,7 @@ impl ConfigBuilder {
             ));
             max_batch_bytes = self.max_request_size;
         }
-        if let Err(reason) = self.retry.check() {
+        if let Err(reason) = self.retry.validate() {
             return Err(invalid("retry", format!("{:?}", self.retry), reason));
         }
         if self.thread_name.contains('\0') {
@@ -1752,7 +1702,7 @@ mod tests {
             TemporalityPreference::Cumulative
         );
         assert!(!c.sdk_disabled());
-        assert_eq!(c.retry(), &RetryConfig::default());
+        assert_eq!(c.retry(), &RetryPolicy::default());
         assert_eq!(ConfigBuilder::default(), ConfigBuilder::new());
     }
 
@@ -1837,28 +1787,48 @@ mod tests {
             kind(b().schedule_delay(Signal::Metrics, Duration::ZERO)),
             BuildErrorKind::InvalidValue
         );
-        let r = RetryConfig {
+        let r = RetryPolicy {
             multiplier: 0.5,
-            ..RetryConfig::default()
+            ..RetryPolicy::default()
         };
         let err = b().retry(r).build().unwrap_err();
         assert_eq!(err.kind(), BuildErrorKind::InvalidValue);
         assert_eq!(err.source_name(), "ConfigBuilder::retry");
-        let r = RetryConfig {
+        assert!(
+            err.to_string()
+                .ends_with(": the multiplier must be a finite number of at least 1.0"),
+            "{err}"
+        );
+        let r = RetryPolicy {
             initial_backoff: Duration::from_secs(60),
-            ..RetryConfig::default()
+            ..RetryPolicy::default()
         };
-        assert_eq!(kind(b().retry(r)), BuildErrorKind::InvalidValue);
-        let r = RetryConfig {
+        let err = b().retry(r).build().unwrap_err();
+        assert_eq!(err.kind(), BuildErrorKind::InvalidValue);
+        assert!(
+            err.to_string()
+                .ends_with(": initial_backoff must not exceed max_backoff"),
+            "{err}"
+        );
+        let r = RetryPolicy {
             max_attempts: 0,
-            ..RetryConfig::default()
+            ..RetryPolicy::default()
         };
         assert_eq!(kind(b().retry(r)), BuildErrorKind::InvalidValue);
-        let r = RetryConfig {
-            jitter: f64::NAN,
-            ..RetryConfig::default()
+        let r = RetryPolicy {
+            multiplier: f64::NAN,
+            ..RetryPolicy::default()
         };
         assert_eq!(kind(b().retry(r)), BuildErrorKind::InvalidValue);
+        // Every jitter mode is valid, and a disabled policy builds.
+        for jitter in [Jitter::None, Jitter::Full, Jitter::Equal] {
+            let r = RetryPolicy {
+                jitter,
+                ..RetryPolicy::default()
+            };
+            assert_eq!(b().retry(r).build().unwrap().retry(), &r);
+        }
+        assert!(b().retry(RetryPolicy::disabled()).build().is_ok());
         // A zero schedule delay is fine for traces and logs.
         assert!(
             b().schedule_delay(Signal::Traces, Duration::ZERO)

@@ -22,22 +22,21 @@
 //! and `negative` are always written (possibly as `{}`), as the protobuf encoder does.
 //!
 //! `AnyValue` arrays and key-value lists nested deeper than [`MAX_ANY_VALUE_DEPTH`] are
-//! written as empty values (`{}`). This bounds the encoder's stack use on any input and
-//! keeps the output within the nesting limits of common JSON decoders (`serde_json`
-//! stops at 128 levels; each key-value list level costs five).
+//! written as empty values (`{}`), the same cut the protobuf encoder makes. This bounds the
+//! encoder's stack use on any input and keeps the output within the nesting limits of
+//! common JSON decoders (`serde_json` stops at 128 levels; each key-value list level costs
+//! five).
 
 use alloc::vec::Vec;
 use core::fmt;
+
+use super::MAX_ANY_VALUE_DEPTH;
 
 use crate::model::{
     AnyValue, Buckets, Event, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint,
     InstrumentationScope, KeyValue, Link, LogRecord, Metric, MetricData, NumberDataPoint,
     NumberValue, Resource, ResourceGroup, Span, SpanId, SummaryDataPoint, TraceId,
 };
-
-/// How deeply `AnyValue` arrays and key-value lists may nest before the encoder writes an
-/// empty value in their place. The outermost value is depth 1.
-pub const MAX_ANY_VALUE_DEPTH: usize = 16;
 
 /// Writes OTLP/JSON export request bodies (`Export{Trace,Logs,Metrics}ServiceRequest`).
 ///

@@ -22,6 +22,12 @@
 //! empty), `Span.status` always, `ExponentialHistogramDataPoint.positive` and `negative`
 //! always, a `KeyValue`'s `value` always ([`AnyValue::Empty`] becomes an empty `AnyValue`
 //! message), and `LogRecord.body` only when it is not [`AnyValue::Empty`].
+//!
+//! `AnyValue` arrays and key-value lists nested deeper than [`MAX_ANY_VALUE_DEPTH`] are
+//! written as empty `AnyValue` messages, exactly as the JSON encoder writes them as `{}`.
+//! This bounds the encoder's stack use on any input (a value nested a hundred thousand
+//! levels deep cannot overflow the stack) and keeps both encodings of one batch equal. The
+//! `*_encoded_len` functions apply the same cut.
 
 use crate::model::{
     AnyValue, Buckets, Event, Exemplar, ExponentialHistogramDataPoint, HistogramDataPoint,
@@ -29,6 +35,8 @@ use crate::model::{
     NumberValue, Resource, ResourceGroup, ScopeGroup, Span, SummaryDataPoint, ValueAtQuantile,
 };
 use alloc::vec::Vec;
+
+use super::MAX_ANY_VALUE_DEPTH;
 
 /// Protobuf wire type of varint fields.
 const VARINT: u32 = 0;
@@ -289,38 +297,47 @@ fn id_len(tag: u32, bytes: &[u8]) -> usize {
     }
 }
 
-/// Repeated `KeyValue` field `tag`.
+/// Repeated `KeyValue` field `tag` of a record, resource or scope (values at depth 1).
 fn attrs_len<S: Sizes>(tag: u32, attrs: &[KeyValue], s: &mut S) -> usize {
+    kvs_len(tag, attrs, 1, s)
+}
+
+/// Repeated `KeyValue` field `tag` whose values sit at nesting depth `depth`.
+fn kvs_len<S: Sizes>(tag: u32, kvs: &[KeyValue], depth: usize, s: &mut S) -> usize {
     let mut n = 0;
-    for kv in attrs {
-        n += len_field(tag, key_value_len(kv, s));
+    for kv in kvs {
+        n += len_field(tag, key_value_len(kv, depth, s));
     }
     n
 }
 
-fn key_value_len<S: Sizes>(kv: &KeyValue, s: &mut S) -> usize {
+fn key_value_len<S: Sizes>(kv: &KeyValue, depth: usize, s: &mut S) -> usize {
     let slot = s.open();
-    let n = str_len(1, &kv.key) + len_field(2, any_value_len(&kv.value, s));
+    let n = str_len(1, &kv.key) + len_field(2, any_value_len(&kv.value, depth, s));
     s.close(slot, n);
     n
 }
 
-/// Body of an `AnyValue` message. Composite values cache the body of their inner
-/// `ArrayValue` / `KeyValueList`; the body of a leaf value is computed on the spot.
-fn any_value_len<S: Sizes>(v: &AnyValue, s: &mut S) -> usize {
+/// Body of an `AnyValue` message at nesting depth `depth` (the outermost value is 1).
+/// Composite values cache the body of their inner `ArrayValue` / `KeyValueList`; the body
+/// of a leaf value is computed on the spot. A composite deeper than
+/// [`MAX_ANY_VALUE_DEPTH`] is an empty `AnyValue` (no slot, no recursion), exactly as the
+/// write pass and the JSON encoder treat it.
+fn any_value_len<S: Sizes>(v: &AnyValue, depth: usize, s: &mut S) -> usize {
     match v {
+        AnyValue::Array(_) | AnyValue::KvList(_) if depth > MAX_ANY_VALUE_DEPTH => 0,
         AnyValue::Array(items) => {
             let slot = s.open();
             let mut n = 0;
             for item in items {
-                n += len_field(1, any_value_len(item, s));
+                n += len_field(1, any_value_len(item, depth + 1, s));
             }
             s.close(slot, n);
             len_field(5, n)
         }
         AnyValue::KvList(kvs) => {
             let slot = s.open();
-            let n = attrs_len(1, kvs, s);
+            let n = kvs_len(1, kvs, depth + 1, s);
             s.close(slot, n);
             len_field(6, n)
         }
@@ -454,7 +471,7 @@ impl Record for LogRecord {
         let slot = s.open();
         let body = match &self.body {
             AnyValue::Empty => 0,
-            v => len_field(5, any_value_len(v, s)),
+            v => len_field(5, any_value_len(v, 1, s)),
         };
         let n = fixed64_len(1, self.time_unix_nano)
             + int32_len(2, self.severity_number.0)
@@ -788,35 +805,45 @@ impl Writer<'_> {
         }
     }
 
+    /// Repeated `KeyValue` field `tag` of a record, resource or scope (values at depth 1).
     fn attrs(&mut self, tag: u32, attrs: &[KeyValue]) {
-        for kv in attrs {
-            self.key_value(tag, kv);
+        self.kvs(tag, attrs, 1);
+    }
+
+    /// Repeated `KeyValue` field `tag` whose values sit at nesting depth `depth`.
+    fn kvs(&mut self, tag: u32, kvs: &[KeyValue], depth: usize) {
+        for kv in kvs {
+            self.key_value(tag, kv, depth);
         }
     }
 
-    fn key_value(&mut self, tag: u32, kv: &KeyValue) {
+    fn key_value(&mut self, tag: u32, kv: &KeyValue, depth: usize) {
         let n = self.cached();
         self.header(tag, n);
         self.str(1, &kv.key);
-        self.any_value(2, &kv.value);
+        self.any_value(2, &kv.value, depth);
     }
 
-    /// An `AnyValue` message as field `tag` (always written, empty for `Empty`).
-    fn any_value(&mut self, tag: u32, v: &AnyValue) {
+    /// An `AnyValue` message at nesting depth `depth` as field `tag` (always written,
+    /// empty for `Empty` and for composites deeper than [`MAX_ANY_VALUE_DEPTH`]).
+    fn any_value(&mut self, tag: u32, v: &AnyValue, depth: usize) {
         match v {
+            AnyValue::Array(_) | AnyValue::KvList(_) if depth > MAX_ANY_VALUE_DEPTH => {
+                self.header(tag, 0);
+            }
             AnyValue::Array(items) => {
                 let n = self.cached();
                 self.header(tag, len_field(5, n));
                 self.header(5, n);
                 for item in items {
-                    self.any_value(1, item);
+                    self.any_value(1, item, depth + 1);
                 }
             }
             AnyValue::KvList(kvs) => {
                 let n = self.cached();
                 self.header(tag, len_field(6, n));
                 self.header(6, n);
-                self.attrs(1, kvs);
+                self.kvs(1, kvs, depth + 1);
             }
             leaf => {
                 self.header(tag, leaf_any_value_len(leaf));
@@ -921,7 +948,7 @@ impl Writer<'_> {
         self.int32(2, r.severity_number.0);
         self.str(3, &r.severity_text);
         if !matches!(r.body, AnyValue::Empty) {
-            self.any_value(5, &r.body);
+            self.any_value(5, &r.body, 1);
         }
         self.attrs(6, &r.attributes);
         self.uint(7, u64::from(r.dropped_attributes_count));

@@ -18,6 +18,15 @@
 //!   A transport call already in progress is not interrupted: it is bounded by the
 //!   request's timeout, what is left of the batch's export timeout; a flush or shutdown
 //!   whose own timeout is shorter returns `TimedOut` meanwhile.
+//! * With the `diagnostics` feature, losses are also reported through the `log` facade
+//!   (target `otlp_sync`, each call site at most once per 10 s): the first record a full
+//!   queue drops, per signal and pipeline (a warning; later ones are only counted); a
+//!   dropped export batch, with its signal, record count and a short reason such as the
+//!   HTTP status (a warning; never header values, nor the receiver's error text, which is
+//!   kept for [`Pipeline::last_error_message`]); a partial success, with the rejected count
+//!   and the receiver's message cut to 200 bytes (a warning); a worker panic (an error);
+//!   and at shutdown, if anything was dropped, a one-line summary by signal and reason
+//!   (info). The record path does no formatting unless such a message is enabled.
 //!
 //! ```
 //! use otlp_sync::model::{InstrumentationScope, Resource, Span, SpanId, TraceId};
@@ -108,6 +117,9 @@ struct Shared {
     drained: AtomicBool,
     /// The worker panicked.
     panicked: AtomicBool,
+    /// Per signal (by [`stats::index`]): whether a full queue already dropped a record and
+    /// said so. Only the first drop is reported; the rest are counted.
+    queue_full_reported: [AtomicBool; 3],
 }
 
 impl Shared {
@@ -117,6 +129,26 @@ impl Shared {
             Reason::WorkerPanic
         } else {
             Reason::Shutdown
+        }
+    }
+
+    /// Counts one record of `signal` lost to a full queue, and reports the first such loss
+    /// of the pipeline's life for that signal (a diagnostic; nothing when the `diagnostics`
+    /// feature is off).
+    fn queue_full_drop(&self, signal: crate::model::Signal) {
+        let counters = self.counters.signal(signal);
+        counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+        counters.add_dropped(Reason::QueueFull, 1);
+        if let Some(reported) = self.queue_full_reported.get(stats::index(signal)) {
+            // A plain load first: a flood of drops does not keep writing the flag.
+            if !reported.load(Ordering::Relaxed) && !reported.swap(true, Ordering::Relaxed) {
+                diag!(
+                    Warn,
+                    "the {} queue is full: dropping records (further drops are counted in the \
+                     pipeline stats, not reported)",
+                    signal.name()
+                );
+            }
         }
     }
 
@@ -153,8 +185,7 @@ impl Shared {
                 Ok(())
             }
             Err((_, record)) => {
-                counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-                counters.add_dropped(Reason::QueueFull, 1);
+                self.queue_full_drop(T::SIGNAL);
                 Err(RecordError::Full(record))
             }
         }
@@ -163,7 +194,6 @@ impl Shared {
     /// `try_send`, evicting the oldest queued record when the queue is full (a few rounds
     /// at most, in case other producers refill it in between).
     fn send_evicting<T: Record>(&self, lane: &Lane<T>, item: Item<T>) -> Result<(), Item<T>> {
-        let counters = self.counters.signal(T::SIGNAL);
         let mut item = item;
         for _ in 0..4 {
             match lane.tx.try_send(item) {
@@ -172,8 +202,7 @@ impl Shared {
                 Err(TrySendError::Full(back)) => {
                     item = back;
                     if let Ok(evicted) = lane.rx.try_recv() {
-                        counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-                        counters.add_dropped(Reason::QueueFull, 1);
+                        self.queue_full_drop(T::SIGNAL);
                         drop(evicted);
                     }
                 }
@@ -476,6 +505,7 @@ impl Pipeline {
             closed: AtomicBool::new(false),
             drained: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
+            queue_full_reported: Default::default(),
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         // A NUL byte in a thread name makes `spawn` panic.

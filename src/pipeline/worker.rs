@@ -1,7 +1,7 @@
 //! The worker thread: receives records and control requests, batches, exports, retries.
 
 use super::batch::{Batch, Encoders, RECORD_OVERHEAD, Record};
-use super::stats::{ErrorKind, Reason, index};
+use super::stats::{Dropped, ErrorKind, Reason, Stats, index};
 use super::{Control, Item, PipelineConfig, Reply, Shared};
 use crate::compress::{Compression, Compressor};
 use crate::encode::Encoding;
@@ -11,6 +11,7 @@ use crate::retry::{Backoff, Disposition, DropReason, NextAttempt, classify};
 use crate::transport::{Request, Response, Transport, TransportError};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, TryRecvError};
 use std::collections::VecDeque;
+use std::fmt;
 use std::hash::BuildHasher;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -371,6 +372,13 @@ impl Worker {
         self.ex.shared.sweep(&self.ex.shared.logs);
         // Release the transport (its connections) before answering.
         self.ex.transport = None;
+        let stats = self.ex.shared.counters.snapshot();
+        if Signal::ALL
+            .iter()
+            .any(|&s| stats.signal(s).dropped.total() > 0)
+        {
+            diag!(Info, "export pipeline shut down; {}", DropSummary(&stats));
+        }
         Reply::Done {
             dropped: self.ex.dropped_since_last_flush(),
         }
@@ -395,6 +403,12 @@ impl Worker {
                 .signal(signal)
                 .add_dropped(Reason::WorkerPanic, n as u64);
         }
+        diag!(
+            Error,
+            "the export worker panicked: {} batched records lost, and no more records will \
+             be exported",
+            lost.iter().map(|&(_, n)| n).sum::<usize>()
+        );
         self.batches.traces.clear();
         self.batches.metrics.clear();
         self.batches.logs.clear();
@@ -463,10 +477,19 @@ impl Exporter {
         since
     }
 
+    /// Counts `n` records of `signal` as dropped, keeps `msg` as the last error, and
+    /// reports the drop (a rate-limited diagnostic naming the signal, the count and a short
+    /// reason; never `msg`, which may quote the receiver).
     fn drop_records(&self, signal: Signal, n: u64, reason: Reason, kind: ErrorKind, msg: &str) {
         let counters = &self.shared.counters;
         counters.signal(signal).add_dropped(reason, n);
         counters.set_error(signal, kind, msg);
+        diag!(
+            Warn,
+            "{} export dropped {n} records: {}",
+            signal.name(),
+            DropCause(reason, kind)
+        );
     }
 
     /// Encodes, compresses and delivers a batch, then empties it. Every record of the
@@ -659,6 +682,22 @@ impl Exporter {
         };
         self.shared.counters.set_partial_success_message(&message);
         if reported > 0 {
+            diag!(
+                Warn,
+                "{} export partly rejected: the receiver rejected {reported} items of {n} \
+                 records: {:?}",
+                signal.name(),
+                short(&message)
+            );
+        } else {
+            diag!(
+                Warn,
+                "{} export accepted with a warning from the receiver: {:?}",
+                signal.name(),
+                short(&message)
+            );
+        }
+        if reported > 0 {
             self.shared.counters.set_error(
                 signal,
                 ErrorKind::PartialSuccess { rejected: reported },
@@ -693,6 +732,88 @@ fn describe_failure_msg(outcome: &Result<Response, TransportError>) -> String {
         Err(e) => e.to_string(),
     }
 }
+
+/// The short reason of a dropped export, for diagnostics: built from the counters' reason
+/// and error kind only, never from messages that may quote the receiver.
+struct DropCause(Reason, ErrorKind);
+
+impl fmt::Display for DropCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.0, self.1) {
+            (_, ErrorKind::Status(status)) => {
+                write!(f, "rejected by the receiver with HTTP {status}")
+            }
+            (Reason::RetriesExhausted, ErrorKind::Transport(kind)) => {
+                write!(f, "retries exhausted, last error: {kind:?}")
+            }
+            (_, ErrorKind::Transport(kind)) => write!(f, "transport error: {kind:?}"),
+            (_, ErrorKind::RetriesExhausted { last_status: 0 }) => {
+                f.write_str("retries exhausted or export timeout reached")
+            }
+            (_, ErrorKind::RetriesExhausted { last_status }) => write!(
+                f,
+                "retries exhausted or export timeout reached, last HTTP {last_status}"
+            ),
+            (_, ErrorKind::TooLarge) => f.write_str("over the request size bound"),
+            (_, ErrorKind::CompressFailed) => f.write_str("compression failed"),
+            (_, ErrorKind::Shutdown) => f.write_str("undelivered at shutdown"),
+            (_, ErrorKind::PartialSuccess { .. }) => f.write_str("rejected by the receiver"),
+        }
+    }
+}
+
+/// One line: records dropped per signal, and the reasons with a nonzero count.
+struct DropSummary<'a>(&'a Stats);
+
+impl fmt::Display for DropSummary<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.0;
+        write!(
+            f,
+            "records dropped in all: traces {}, metrics {}, logs {} (",
+            s.traces.dropped.total(),
+            s.metrics.dropped.total(),
+            s.logs.dropped.total()
+        )?;
+        let sum = |pick: fn(&Dropped) -> u64| -> u64 {
+            Signal::ALL
+                .iter()
+                .map(|&g| pick(&s.signal(g).dropped))
+                .sum()
+        };
+        let reasons: [(&str, u64); 8] = [
+            ("queue full", sum(|d| d.queue_full)),
+            ("rejected", sum(|d| d.rejected)),
+            ("retries exhausted", sum(|d| d.retries_exhausted)),
+            ("too large", sum(|d| d.too_large)),
+            ("shutdown", sum(|d| d.shutdown)),
+            ("worker panic", sum(|d| d.worker_panic)),
+            ("compression failed", sum(|d| d.compress_failed)),
+            ("partial success", sum(|d| d.partial_rejected)),
+        ];
+        let mut first = true;
+        for (name, n) in reasons.iter().filter(|(_, n)| *n > 0) {
+            if !first {
+                f.write_str(", ")?;
+            }
+            first = false;
+            write!(f, "{name} {n}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+/// At most [`SHORT_MESSAGE`] bytes of a receiver's message, cut on a char boundary.
+fn short(message: &str) -> &str {
+    let mut end = message.len().min(SHORT_MESSAGE);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    message.get(..end).unwrap_or_default()
+}
+
+/// Longest receiver message quoted in a diagnostic, in bytes.
+const SHORT_MESSAGE: usize = 200;
 
 /// Index of a signal in per-signal arrays: traces, metrics, logs.
 fn signal_index(signal: Signal) -> usize {
