@@ -9,7 +9,7 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1 as pc;
 use opentelemetry_proto::tonic::trace::v1 as pt;
-use otlp_sync::config::{ConfigBuilder, RetryConfig};
+use otlp_sync::config::{ConfigBuilder, Jitter, RetryPolicy};
 use otlp_sync::exporter::Exporter;
 use otlp_sync::model::{
     AggregationTemporality, AnyValue, Event, HistogramDataPoint, InstrumentationScope, KeyValue,
@@ -29,14 +29,15 @@ pub const SERVICE: &str = "e2e-service";
 pub const T0: u64 = 1_750_000_000_000_000_000;
 
 /// A retry policy with short waits and no jitter (deterministic, fast).
-pub fn fast_retry(max_attempts: u32) -> RetryConfig {
-    let mut r = RetryConfig::default();
-    r.initial_backoff = Duration::from_millis(10);
-    r.max_backoff = Duration::from_millis(50);
-    r.multiplier = 2.0;
-    r.jitter = 0.0;
-    r.max_attempts = max_attempts;
-    r
+pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(50),
+        multiplier: 2.0,
+        jitter: Jitter::None,
+        max_attempts,
+        ..RetryPolicy::default()
+    }
 }
 
 /// The base configuration of the suite: the collector's base endpoint, a known service
