@@ -17,6 +17,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "log")]
+pub mod bridge;
 pub mod compress;
 #[cfg(feature = "std")]
 #[macro_use]
@@ -26,11 +28,15 @@ pub mod config;
 pub mod encode;
 #[cfg(feature = "http")]
 pub mod exporter;
+#[cfg(feature = "std")]
+pub mod logs;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;
 #[doc(hidden)]
 pub mod proto;
+#[cfg(feature = "std")]
+pub mod resource;
 #[cfg(feature = "std")]
 pub mod retry;
 #[cfg(feature = "std")]
