@@ -76,7 +76,7 @@ impl Detected {
     /// and `HOSTNAME`, and the compile-time target OS.
     pub fn from_system() -> Self {
         Detected::from_sources(
-            |path| read_small_file(path),
+            read_small_file,
             |name| std::env::var(name).ok(),
         )
     }
