@@ -9,6 +9,8 @@
 //! * [`encode`]: model to bytes, OTLP protobuf and OTLP/JSON, written straight into a
 //!   caller-owned buffer; decoding of export responses.
 //! * [`compress`]: request body compression (gzip, zlib "deflate", zstd).
+//! * `logs`: the `Logger` API; `resource`: the exported resource (configured, SDK and
+//!   detected attributes); `bridge::log` (feature `log`): the `log` crate bridge.
 //!
 //! With default features off the crate is `#![no_std]` and needs only `alloc`.
 #![cfg_attr(not(feature = "std"), no_std)]

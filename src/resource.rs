@@ -75,10 +75,7 @@ impl Detected {
     /// instance id, [`std::process::id`], [`std::env::current_exe`], the host name files
     /// and `HOSTNAME`, and the compile-time target OS.
     pub fn from_system() -> Self {
-        Detected::from_sources(
-            read_small_file,
-            |name| std::env::var(name).ok(),
-        )
+        Detected::from_sources(read_small_file, |name| std::env::var(name).ok())
     }
 
     /// Like [`from_system`](Self::from_system), but the host name is looked up with

@@ -1,4 +1,4 @@
-//! The [`log`](::log) crate bridge: [`OtlpLogger`] turns `log` records into OTLP log
+//! The `log` crate bridge: [`OtlpLogger`] turns `log` records into OTLP log
 //! records (feature `log`).
 //!
 //! | `log` | OTLP log record |
