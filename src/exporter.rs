@@ -44,7 +44,7 @@
 //!   the shutdown deadline passes, or offered after shutdown, drop as `shutdown`.
 
 use crate::config::{Config, QueueFullPolicy, SignalConfig as UserSignalConfig};
-use crate::model::{KeyValue, Resource, Signal};
+use crate::model::{Resource, Signal};
 use crate::pipeline::{
     FlushError, FullPolicy, Pipeline, PipelineConfig, RecordSender, ShutdownError, SignalConfig,
     StartError, Stats,
@@ -145,6 +145,13 @@ impl Exporter {
         self.pipeline.as_ref().map(Pipeline::sender)
     }
 
+    /// A logger whose records carry the instrumentation scope `name`; a no-op logger when
+    /// the SDK is disabled. Cheap: one scope allocation; clone the logger to share it.
+    pub fn logger(&self, name: impl Into<crate::model::Str>) -> crate::logs::Logger {
+        let scope = std::sync::Arc::new(crate::model::InstrumentationScope::new(name));
+        crate::logs::Logger::new(self.sender(), scope)
+    }
+
     /// Counters of everything offered, exported and dropped so far.
     pub fn stats(&self) -> Stats {
         self.pipeline
@@ -192,19 +199,10 @@ impl Exporter {
     }
 }
 
-/// The resource: the configured attributes (service.name first) plus the SDK's own.
+/// The resource: the configured attributes (service.name first), the SDK's own, and the
+/// detected process and host attributes (see [`crate::resource`]).
 fn resource(config: &Config) -> Resource {
-    let mut attributes: Vec<KeyValue> = config.resource_attributes().to_vec();
-    for (key, value) in [
-        ("telemetry.sdk.name", "otlp-sync"),
-        ("telemetry.sdk.language", "rust"),
-        ("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
-    ] {
-        if !attributes.iter().any(|kv| kv.key == key) {
-            attributes.push(KeyValue::new(key, value));
-        }
-    }
-    Resource::new(attributes)
+    crate::resource::detect(config)
 }
 
 fn pipeline_config(config: &Config) -> PipelineConfig {

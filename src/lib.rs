@@ -9,6 +9,8 @@
 //! * [`encode`]: model to bytes, OTLP protobuf and OTLP/JSON, written straight into a
 //!   caller-owned buffer; decoding of export responses.
 //! * [`compress`]: request body compression (gzip, zlib "deflate", zstd).
+//! * `logs`: the `Logger` API; `resource`: the exported resource (configured, SDK and
+//!   detected attributes); `bridge::log` (feature `log`): the `log` crate bridge.
 //!
 //! With default features off the crate is `#![no_std]` and needs only `alloc`.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -17,6 +19,8 @@
 
 extern crate alloc;
 
+#[cfg(feature = "log")]
+pub mod bridge;
 pub mod compress;
 #[cfg(feature = "std")]
 #[macro_use]
@@ -26,11 +30,15 @@ pub mod config;
 pub mod encode;
 #[cfg(feature = "http")]
 pub mod exporter;
+#[cfg(feature = "std")]
+pub mod logs;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;
 #[doc(hidden)]
 pub mod proto;
+#[cfg(feature = "std")]
+pub mod resource;
 #[cfg(feature = "std")]
 pub mod retry;
 #[cfg(feature = "std")]
