@@ -26,6 +26,8 @@ pub mod config;
 pub mod encode;
 #[cfg(feature = "http")]
 pub mod exporter;
+#[cfg(feature = "std")]
+pub mod metrics;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;
