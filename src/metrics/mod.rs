@@ -196,15 +196,16 @@ impl Registry {
         s
     }
 
-    /// Registers a synchronous instrument, or returns the identical one already there.
+    /// Registers a synchronous instrument, or returns the identical one already there
+    /// (`type_id` is the handle's type: instrument kind and number type).
     fn sync<C: Aggregator>(
         &self,
         scope: &Arc<InstrumentationScope>,
         ident: Ident,
+        type_id: TypeId,
         make: impl FnOnce(Ident) -> SyncInstrument<C>,
     ) -> Arc<SyncInstrument<C>> {
         let mut all = lock(&self.instruments);
-        let type_id = TypeId::of::<SyncInstrument<C>>();
         for r in all.iter() {
             if !Arc::ptr_eq(&r.scope, scope) || !r.ident.name.eq_ignore_ascii_case(&ident.name) {
                 continue;
@@ -249,6 +250,7 @@ impl Registry {
         all.push(Registered {
             scope: Arc::clone(scope),
             ident,
+            // Never matched: observable instruments are always new.
             type_id: TypeId::of::<AsyncInstrument<T>>(),
             collect: Arc::clone(&instrument) as Arc<dyn Collect>,
             any: instrument as Arc<dyn Any + Send + Sync>,
@@ -606,14 +608,20 @@ impl<I> InstrumentBuilder<I> {
         &self,
         kind: Kind,
         config: C::Config,
-    ) -> Option<Arc<SyncInstrument<C>>> {
+    ) -> Option<Arc<SyncInstrument<C>>>
+    where
+        I: 'static,
+    {
         let (inner, limit) = self.meter.prepare(&self.name, self.cardinality_limit)?;
         let registry = &inner.registry;
         let t = temporality(registry.temporality, kind);
         let counters = Arc::clone(&registry.counters);
-        Some(registry.sync(&inner.scope, self.ident(), move |ident| {
-            SyncInstrument::new(ident, config, t, limit, counters)
-        }))
+        let type_id = TypeId::of::<I>();
+        Some(
+            registry.sync(&inner.scope, self.ident(), type_id, move |ident| {
+                SyncInstrument::new(ident, config, t, limit, counters)
+            }),
+        )
     }
 }
 
