@@ -144,11 +144,12 @@ fn seed() -> u64 {
 }
 
 /// The order-insensitive hash of an attribute set.
+#[inline]
 pub(crate) fn set_hash(attrs: &[KeyValue]) -> u64 {
     let seed = seed();
     let mut sum: u64 = 0;
     for kv in attrs {
-        let mut h = FxLike::new(seed);
+        let mut h = FxLike(seed);
         h.bytes(kv.key.as_bytes());
         hash_value(&kv.value, &mut h);
         sum = sum.wrapping_add(h.finish());
@@ -156,22 +157,14 @@ pub(crate) fn set_hash(attrs: &[KeyValue]) -> u64 {
     finalize(sum ^ (attrs.len() as u64))
 }
 
+#[inline]
 fn hash_value(v: &AnyValue, h: &mut FxLike) {
     match v {
+        AnyValue::Str(s) => h.bytes(s.as_bytes()),
+        AnyValue::Int(i) => h.word((*i as u64) ^ 0x0400),
+        AnyValue::Bool(b) => h.word(0x0200 + u64::from(*b)),
+        AnyValue::Double(d) => h.word(d.to_bits() ^ 0x0500),
         AnyValue::Empty => h.word(0),
-        AnyValue::Str(s) => {
-            h.word(1);
-            h.bytes(s.as_bytes());
-        }
-        AnyValue::Bool(b) => h.word(2 + u64::from(*b)),
-        AnyValue::Int(i) => {
-            h.word(4);
-            h.word(*i as u64);
-        }
-        AnyValue::Double(d) => {
-            h.word(5);
-            h.word(d.to_bits());
-        }
         AnyValue::Bytes(b) => {
             h.word(6);
             h.bytes(b);
@@ -192,39 +185,67 @@ fn hash_value(v: &AnyValue, h: &mut FxLike) {
     }
 }
 
-/// A small, fast word-at-a-time hash (in the spirit of FxHash), finished with a strong
-/// mix. Good enough for keys whose number the cardinality limit bounds.
+/// A small, fast word-at-a-time hash (in the spirit of FxHash), finished with a
+/// multiply-xorshift. Good enough for keys whose number the cardinality limit bounds;
+/// the set hash gets a full finalizer.
 struct FxLike(u64);
 
 const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
 
-impl FxLike {
-    fn new(seed: u64) -> Self {
-        FxLike(seed)
-    }
+/// Eight bytes at `at` (zero when out of range, which the callers rule out).
+#[inline]
+fn read8(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|s| <[u8; 8]>::try_from(s).ok())
+        .map_or(0, u64::from_le_bytes)
+}
 
+#[inline]
+fn read4(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 4)
+        .and_then(|s| <[u8; 4]>::try_from(s).ok())
+        .map_or(0, |w| u64::from(u32::from_le_bytes(w)))
+}
+
+impl FxLike {
+    #[inline]
     fn word(&mut self, w: u64) {
         self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
     }
 
+    /// All bytes, by whole words and one overlapping tail word (no copies), after the
+    /// length (which keeps "ab" + "c" apart from "a" + "bc"). Given the length, the words
+    /// determine the bytes.
+    #[inline]
     fn bytes(&mut self, b: &[u8]) {
-        let mut chunks = b.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.word(u64::from_le_bytes(w));
+        let len = b.len();
+        self.0 = self.0.wrapping_add(len as u64);
+        if len > 8 {
+            let mut i = 0;
+            while i + 8 < len {
+                self.word(read8(b, i));
+                i += 8;
+            }
+            self.word(read8(b, len - 8));
+        } else if len >= 4 {
+            self.word(read4(b, 0) | (read4(b, len - 4) << 32));
+        } else {
+            let (first, mid, last) = match b {
+                [] => (0, 0, 0),
+                [x, ..] => (
+                    *x,
+                    b.get(len / 2).copied().unwrap_or(0),
+                    b.get(len - 1).copied().unwrap_or(0),
+                ),
+            };
+            self.word(u64::from(first) | u64::from(mid) << 8 | u64::from(last) << 16);
         }
-        let rest = chunks.remainder();
-        let mut w = [0u8; 8];
-        if let Some(dst) = w.get_mut(..rest.len()) {
-            dst.copy_from_slice(rest);
-        }
-        // The length keeps "ab" + "c" apart from "a" + "bc".
-        self.word(u64::from_le_bytes(w) ^ ((b.len() as u64) << 56));
     }
 
+    #[inline]
     fn finish(&self) -> u64 {
-        finalize(self.0)
+        let x = self.0;
+        (x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9) ^ (x >> 32)
     }
 }
 
@@ -302,6 +323,31 @@ mod tests {
         let stored = SeriesKey::normalize(&[kv("a", 1), kv("b", 2)]);
         assert!(!same_set(&[kv("a", 1), kv("a", 1)], stored.as_slice()));
         assert!(!same_set(stored.as_slice(), &[kv("b", 2), kv("b", 2)]));
+    }
+
+    #[test]
+    fn every_byte_and_the_length_count_in_the_hash() {
+        let hash = |s: String| set_hash(&[KeyValue::new("k", s)]);
+        let mut seen = std::collections::HashSet::new();
+        for len in 0..40usize {
+            let base = "a".repeat(len);
+            assert!(seen.insert(hash(base.clone())), "length {len}");
+            for i in 0..len {
+                let mut b = base.clone().into_bytes();
+                b[i] = b'b';
+                let changed = String::from_utf8(b).unwrap();
+                assert!(seen.insert(hash(changed)), "byte {i} of {len}");
+            }
+        }
+        // Key and value boundaries.
+        assert_ne!(
+            set_hash(&[KeyValue::new("ab", "c")]),
+            set_hash(&[KeyValue::new("a", "bc")])
+        );
+        assert_ne!(
+            set_hash(&[KeyValue::new("a", 1), KeyValue::new("b", 2)]),
+            set_hash(&[KeyValue::new("a", 2), KeyValue::new("b", 1)])
+        );
     }
 
     #[test]
