@@ -625,9 +625,13 @@ fn identical_instruments_share_their_series() {
     // Another kind under the same name: a second metric, and a warning.
     let c = provider.meter("t").f64_counter("hits").build();
     c.add(0.5, &[]);
+    // ... and that one is found again too.
+    let d = provider.meter("t").f64_counter("hits").build();
+    d.add(0.25, &[]);
     let got = provider.collect(SystemTime::now());
     assert_eq!(got.len(), 2);
     assert_eq!(int(&sum(&got[0].1).0[0]), 3);
+    assert_eq!(double(&sum(&got[1].1).0[0]), 0.75);
     assert_eq!(provider.diagnostics().duplicate_instruments, 1);
     // Other meters are other namespaces, and share scopes by value.
     assert!(Arc::ptr_eq(&got[0].0, &got[1].0));

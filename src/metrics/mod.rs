@@ -206,20 +206,21 @@ impl Registry {
         make: impl FnOnce(Ident) -> SyncInstrument<C>,
     ) -> Arc<SyncInstrument<C>> {
         let mut all = lock(&self.instruments);
-        for r in all.iter() {
-            if !Arc::ptr_eq(&r.scope, scope) || !r.ident.name.eq_ignore_ascii_case(&ident.name) {
-                continue;
-            }
-            if r.type_id == type_id
+        let same_name = |r: &&Registered| {
+            Arc::ptr_eq(&r.scope, scope) && r.ident.name.eq_ignore_ascii_case(&ident.name)
+        };
+        let identical = all.iter().filter(same_name).find_map(|r| {
+            let same = r.type_id == type_id
                 && r.ident.unit == ident.unit
-                && r.ident.description == ident.description
-            {
-                if let Ok(same) = Arc::clone(&r.any).downcast::<SyncInstrument<C>>() {
-                    return same;
-                }
-            }
+                && r.ident.description == ident.description;
+            same.then(|| Arc::clone(&r.any).downcast::<SyncInstrument<C>>().ok())
+                .flatten()
+        });
+        if let Some(existing) = identical {
+            return existing;
+        }
+        if all.iter().any(|r| same_name(&r)) {
             self.duplicate(&ident);
-            break;
         }
         let instrument = Arc::new(make(ident.clone()));
         all.push(Registered {

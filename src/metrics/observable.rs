@@ -14,7 +14,7 @@ use super::{Counters, Ident, Kind, lock, unix_nanos_now};
 use crate::model::{
     AggregationTemporality, KeyValue, Metric, MetricData, NumberDataPoint, NumberValue,
 };
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 pub struct Observer<T> {
     seen: RefCell<Vec<(SeriesKey, T)>>,
     monotonic: bool,
-    invalid: RefCell<u64>,
+    invalid: Cell<u64>,
 }
 
 impl<T> std::fmt::Debug for Observer<T> {
@@ -41,7 +41,7 @@ impl<T> Observer<T> {
         Observer {
             seen: RefCell::new(Vec::new()),
             monotonic,
-            invalid: RefCell::new(0),
+            invalid: Cell::new(0),
         }
     }
 
@@ -52,7 +52,7 @@ impl<T> Observer<T> {
     }
 
     fn reject(&self) {
-        *self.invalid.borrow_mut() += 1;
+        self.invalid.set(self.invalid.get().saturating_add(1));
     }
 }
 
@@ -185,7 +185,7 @@ impl<T: AsyncValue> AsyncInstrument<T> {
                 diag!(Warn, "metrics callback of {} panicked", self.ident.name);
             }
         }
-        let invalid = *observer.invalid.borrow();
+        let invalid = observer.invalid.get();
         if invalid > 0 {
             self.counters
                 .invalid_measurements
