@@ -44,6 +44,7 @@
 //!   the shutdown deadline passes, or offered after shutdown, drop as `shutdown`.
 
 use crate::config::{Config, QueueFullPolicy, SignalConfig as UserSignalConfig};
+use crate::metrics::{Meter, MeterProvider};
 use crate::model::{Resource, Signal};
 use crate::pipeline::{
     FlushError, FullPolicy, Pipeline, PipelineConfig, RecordSender, ShutdownError, SignalConfig,
@@ -91,6 +92,8 @@ impl std::error::Error for ExporterError {
 #[must_use = "dropping the exporter shuts it down"]
 pub struct Exporter {
     pipeline: Option<Pipeline>,
+    /// The instruments of [`Exporter::meter`], collected by the pipeline.
+    meters: Option<MeterProvider>,
 }
 
 impl fmt::Debug for Exporter {
@@ -129,13 +132,26 @@ impl Exporter {
             diag!(Warn, "{warning}");
         }
         if config.sdk_disabled() {
-            return Ok(Exporter { pipeline: None });
+            return Ok(Exporter {
+                pipeline: None,
+                meters: None,
+            });
         }
         let transport = build_transport(&config).map_err(ExporterError::Transport)?;
-        let pipeline = Pipeline::start(pipeline_config(&config), resource(&config), transport)
-            .map_err(ExporterError::Start)?;
+        // Instruments are collected every export interval (OTEL_METRIC_EXPORT_INTERVAL).
+        let meters = MeterProvider::new(config.temporality_preference());
+        let interval = config.signal(Signal::Metrics).batch().schedule_delay();
+        let pipeline = Pipeline::start_with_metrics(
+            pipeline_config(&config),
+            resource(&config),
+            transport,
+            Box::new(meters.clone()),
+            interval,
+        )
+        .map_err(ExporterError::Start)?;
         Ok(Exporter {
             pipeline: Some(pipeline),
+            meters: Some(meters),
         })
     }
 
@@ -150,6 +166,27 @@ impl Exporter {
     pub fn logger(&self, name: impl Into<crate::model::Str>) -> crate::logs::Logger {
         let scope = std::sync::Arc::new(crate::model::InstrumentationScope::new(name));
         crate::logs::Logger::new(self.sender(), scope)
+    }
+
+    /// A meter whose instruments are collected every export interval
+    /// (`OTEL_METRIC_EXPORT_INTERVAL`), at each flush and at shutdown, with the
+    /// configured temporality preference. A no-op meter when the SDK is disabled.
+    ///
+    /// ```
+    /// use otlp_sync::config::Config;
+    /// use otlp_sync::exporter::Exporter;
+    /// use otlp_sync::model::KeyValue;
+    ///
+    /// let exporter = Exporter::new(Config::builder().endpoint("http://127.0.0.1:9").build()?)?;
+    /// let requests = exporter.meter("my.service").u64_counter("requests").build();
+    /// requests.add(1, &[KeyValue::new("route", "/")]);
+    /// # exporter.shutdown(std::time::Duration::from_millis(100)).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn meter(&self, name: impl Into<crate::model::Str>) -> Meter {
+        self.meters
+            .as_ref()
+            .map_or_else(Meter::noop, |m| m.meter(name))
     }
 
     /// Counters of everything offered, exported and dropped so far.
@@ -358,6 +395,8 @@ mod tests {
         let config = Config::builder().sdk_disabled(true).build().unwrap();
         let e = Exporter::new(config).unwrap();
         assert!(e.sender().is_none());
+        assert!(e.meter("m").is_noop());
+        assert!(e.meter("m").u64_counter("c").build().is_noop());
         assert_eq!(e.flush(Duration::from_millis(10)), Ok(()));
         assert_eq!(e.stats().traces.offered, 0);
     }

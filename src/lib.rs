@@ -32,6 +32,8 @@ pub mod encode;
 pub mod exporter;
 #[cfg(feature = "std")]
 pub mod logs;
+#[cfg(feature = "std")]
+pub mod metrics;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;

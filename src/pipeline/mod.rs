@@ -58,12 +58,14 @@
 
 mod batch;
 mod config;
+mod producer;
 mod stats;
 mod worker;
 
 pub use config::{
     DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_REQUEST_BYTES, FullPolicy, PipelineConfig, SignalConfig,
 };
+pub use producer::MetricProducer;
 pub use stats::{Dropped, ErrorKind, LastError, SignalStats, Stats};
 
 use crate::model::{InstrumentationScope, LogRecord, Metric, Resource, Span};
@@ -495,6 +497,34 @@ impl Pipeline {
         resource: Resource,
         transport: Box<dyn Transport>,
     ) -> Result<Pipeline, StartError> {
+        Pipeline::start_inner(config, resource, transport, None)
+    }
+
+    /// [`Pipeline::start`], plus a [`MetricProducer`] the worker collects every
+    /// `interval` (at least 1 ms), once more before each flush completes, and at
+    /// shutdown. What it produces goes through the metrics batch like sent metrics, and a
+    /// periodic collection's metrics are exported at once rather than after the metrics
+    /// schedule delay.
+    ///
+    /// # Errors
+    /// [`StartError::Spawn`] when the thread cannot be spawned.
+    pub fn start_with_metrics(
+        config: PipelineConfig,
+        resource: Resource,
+        transport: Box<dyn Transport>,
+        producer: Box<dyn MetricProducer>,
+        interval: Duration,
+    ) -> Result<Pipeline, StartError> {
+        let collection = producer::Collection::new(producer, interval);
+        Pipeline::start_inner(config, resource, transport, Some(collection))
+    }
+
+    fn start_inner(
+        config: PipelineConfig,
+        resource: Resource,
+        transport: Box<dyn Transport>,
+        collection: Option<producer::Collection>,
+    ) -> Result<Pipeline, StartError> {
         let config = config.sanitized();
         let shared = Arc::new(Shared {
             traces: Lane::new(config.traces.queue_capacity),
@@ -517,7 +547,16 @@ impl Pipeline {
         let shutdown_timeout = config.shutdown_timeout;
         let worker_shared = Arc::clone(&shared);
         let handle = builder
-            .spawn(move || worker::run(worker_shared, config, resource, transport, control_rx))
+            .spawn(move || {
+                worker::run(
+                    worker_shared,
+                    config,
+                    resource,
+                    transport,
+                    control_rx,
+                    collection,
+                );
+            })
             .map_err(StartError::Spawn)?;
         Ok(Pipeline {
             shared,

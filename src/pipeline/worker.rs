@@ -1,6 +1,7 @@
 //! The worker thread: receives records and control requests, batches, exports, retries.
 
 use super::batch::{Batch, Encoders, RECORD_OVERHEAD, Record};
+use super::producer::Collection;
 use super::stats::{Dropped, ErrorKind, Reason, Stats, index};
 use super::{Control, Item, PipelineConfig, Reply, Shared};
 use crate::compress::{Compression, Compressor};
@@ -31,8 +32,10 @@ pub(super) fn run(
     resource: Resource,
     transport: Box<dyn Transport>,
     control: Receiver<Control>,
+    collection: Option<Collection>,
 ) {
     let mut worker = Worker::new(shared, config, resource, transport, control);
+    worker.collection = collection;
     if catch_unwind(AssertUnwindSafe(|| worker.run())).is_err() {
         worker.after_panic();
     }
@@ -77,6 +80,8 @@ struct Worker {
     logs_rx: Receiver<Item<LogRecord>>,
     /// Records taken from each queue (by the worker), indexed by [`index`].
     received: [u64; 3],
+    /// The metrics producer and its schedule, if any (see `collect_metrics`).
+    collection: Option<Collection>,
 }
 
 /// Everything an export needs apart from the batch.
@@ -132,6 +137,7 @@ impl Worker {
             metrics_rx: shared.metrics.rx.clone(),
             logs_rx: shared.logs.rx.clone(),
             received: [0; 3],
+            collection: None,
             ex,
         }
     }
@@ -158,6 +164,7 @@ impl Worker {
                     }
                 }
             }
+            self.collect_due(Instant::now());
             self.export_due(Instant::now());
             self.wait_for_work();
         }
@@ -272,13 +279,14 @@ impl Worker {
         }
     }
 
-    /// When the oldest batch is due.
+    /// When the oldest batch (or the next metrics collection) is due.
     fn next_due(&self) -> Option<Instant> {
         let c = &self.ex.config;
         [
             self.batches.traces.due_at(c.traces.schedule_delay),
             self.batches.metrics.due_at(c.metrics.schedule_delay),
             self.batches.logs.due_at(c.logs.schedule_delay),
+            self.collection.as_ref().map(Collection::due_at),
         ]
         .into_iter()
         .flatten()
@@ -315,6 +323,7 @@ impl Worker {
     /// `offered` at this moment, less those lost on the producer side), exports all
     /// batches, and says how many records were dropped since the previous flush.
     fn flush(&mut self, deadline: Instant) -> Reply {
+        self.collect_metrics();
         let counters = &self.ex.shared.counters;
         let target = Signal::ALL.map(|s| counters.signal(s).offered.load(Ordering::SeqCst));
         loop {
@@ -363,6 +372,7 @@ impl Worker {
         for signal in Signal::ALL {
             while self.pull(signal) {}
         }
+        self.collect_metrics();
         self.export_all();
         self.ex.shared.drained.store(true, Ordering::SeqCst);
         // Records queued by producers that passed the `closed` check just before it was
@@ -381,6 +391,33 @@ impl Worker {
         }
         Reply::Done {
             dropped: self.ex.dropped_since_last_flush(),
+        }
+    }
+
+    /// The periodic metrics collection, when due; its metrics leave at once (a collection
+    /// is one complete burst, there is nothing to wait for).
+    fn collect_due(&mut self, now: Instant) {
+        if self.collection.as_mut().is_some_and(|c| c.take_due(now)) {
+            self.collect_metrics();
+            self.ex.export(&mut self.batches.metrics);
+        }
+    }
+
+    /// Runs the metrics producer and feeds what it produced into the metrics batch, as
+    /// if it had been sent: counted `offered` (and received, so the flush barrier's
+    /// arithmetic holds), then batched.
+    fn collect_metrics(&mut self) {
+        let Some(collection) = self.collection.as_mut() else {
+            return;
+        };
+        let mut produced = collection.produce();
+        let offered = &self.ex.shared.counters.signal(Signal::Metrics).offered;
+        offered.fetch_add(produced.len() as u64, Ordering::SeqCst);
+        for item in produced.drain(..) {
+            self.accept(item);
+        }
+        if let Some(c) = self.collection.as_mut() {
+            c.restore(produced);
         }
     }
 
