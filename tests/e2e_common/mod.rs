@@ -322,12 +322,34 @@ pub fn span_id_counts(requests: &[ExportTraceServiceRequest]) -> HashMap<Vec<u8>
     counts
 }
 
+/// Attributes the exporter detects from the machine (values vary by host).
+const DETECTED: [&str; 5] = [
+    "service.instance.id",
+    "process.pid",
+    "process.executable.name",
+    "host.name",
+    "os.type",
+];
+
+/// Checks that the detected attributes are there (host.name may be missing on a host
+/// without a name), removes them, and sorts the rest by key.
+fn normalize_resource(res: &mut opentelemetry_proto::tonic::resource::v1::Resource) {
+    for key in ["service.instance.id", "process.pid", "process.executable.name", "os.type"] {
+        assert!(
+            res.attributes.iter().any(|kv| kv.key == key),
+            "detected resource attribute {key} missing"
+        );
+    }
+    res.attributes.retain(|kv| !DETECTED.contains(&kv.key.as_str()));
+    res.attributes.sort_by(|a, b| a.key.cmp(&b.key));
+}
+
 /// Sorts resource attributes by key, so that a decoded request compares with
 /// [`expected_resource`] whatever order the exporter writes them in.
 pub fn sort_resources_traces(r: &mut ExportTraceServiceRequest) {
     for rs in &mut r.resource_spans {
         if let Some(res) = &mut rs.resource {
-            res.attributes.sort_by(|a, b| a.key.cmp(&b.key));
+            normalize_resource(res);
         }
     }
 }
@@ -336,7 +358,7 @@ pub fn sort_resources_traces(r: &mut ExportTraceServiceRequest) {
 pub fn sort_resources_logs(r: &mut ExportLogsServiceRequest) {
     for rl in &mut r.resource_logs {
         if let Some(res) = &mut rl.resource {
-            res.attributes.sort_by(|a, b| a.key.cmp(&b.key));
+            normalize_resource(res);
         }
     }
 }
@@ -345,7 +367,7 @@ pub fn sort_resources_logs(r: &mut ExportLogsServiceRequest) {
 pub fn sort_resources_metrics(r: &mut ExportMetricsServiceRequest) {
     for rm in &mut r.resource_metrics {
         if let Some(res) = &mut rm.resource {
-            res.attributes.sort_by(|a, b| a.key.cmp(&b.key));
+            normalize_resource(res);
         }
     }
 }
