@@ -17,15 +17,17 @@
 //! ```
 
 use crate::config::{Config, QueueFullPolicy, SignalConfig as UserSignalConfig};
-use crate::model::{KeyValue, Resource, Signal};
+use crate::model::{InstrumentationScope, KeyValue, Resource, Signal, Str};
 use crate::pipeline::{
     FlushError, FullPolicy, Pipeline, PipelineConfig, RecordSender, ShutdownError, SignalConfig,
     StartError, Stats,
 };
 use crate::retry::{Jitter, RetryPolicy};
+use crate::trace::{TraceSettings, Tracer};
 use crate::transport::http::{HttpConfig, HttpTransport};
 use crate::transport::{Request, Response, Transport, TransportError};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why an exporter could not be built.
@@ -65,6 +67,9 @@ impl std::error::Error for ExporterError {
 #[must_use = "dropping the exporter shuts it down"]
 pub struct Exporter {
     pipeline: Option<Pipeline>,
+    /// Sampler and span limits for tracers, from `OTEL_TRACES_SAMPLER*` and the span
+    /// limit variables, read in [`Exporter::new`].
+    trace_settings: TraceSettings,
 }
 
 impl fmt::Debug for Exporter {
@@ -102,15 +107,36 @@ impl Exporter {
         for warning in config.warnings() {
             diag!(Warn, "{warning}");
         }
+        let (trace_settings, trace_warnings) = TraceSettings::from_env();
+        for warning in trace_warnings {
+            diag!(Warn, "{warning}");
+        }
         if config.sdk_disabled() {
-            return Ok(Exporter { pipeline: None });
+            return Ok(Exporter {
+                pipeline: None,
+                trace_settings,
+            });
         }
         let transport = build_transport(&config).map_err(ExporterError::Transport)?;
         let pipeline = Pipeline::start(pipeline_config(&config), resource(&config), transport)
             .map_err(ExporterError::Start)?;
         Ok(Exporter {
             pipeline: Some(pipeline),
+            trace_settings,
         })
+    }
+
+    /// A tracer for the instrumentation scope `name`, with the sampler and span limits
+    /// read from the environment (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
+    /// `OTEL_SPAN_*_LIMIT`, ...) when the exporter was made. A no-op tracer when the SDK
+    /// is disabled.
+    pub fn tracer(&self, name: impl Into<Str>) -> Tracer {
+        self.tracer_with_scope(InstrumentationScope::new(name))
+    }
+
+    /// Like [`tracer`](Self::tracer), with a full scope (version, attributes, schema URL).
+    pub fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
+        Tracer::new(self.sender(), Arc::new(scope), self.trace_settings.clone())
     }
 
     /// A cheap, cloneable handle that application threads send records through; `None`

@@ -29,9 +29,13 @@ pub mod exporter;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;
+#[cfg(feature = "std")]
+pub mod propagation;
 #[doc(hidden)]
 pub mod proto;
 #[cfg(feature = "std")]
 pub mod retry;
+#[cfg(feature = "std")]
+pub mod trace;
 #[cfg(feature = "std")]
 pub mod transport;
