@@ -4,13 +4,17 @@
 //! Each row runs the per-record work of `shared/bench/WORKLOAD.md` on 1 and 2 producer
 //! threads (`iter_custom`: every thread does `iters` records after a barrier; the time
 //! reported is the mean of the threads' own loop times, i.e. the application's ns per
-//! record per thread). Records go into a real pipeline whose export is a no-op, with a
+//! record per thread). The loop time is the thread's own CPU time
+//! (`CLOCK_THREAD_CPUTIME_ID`: user + system), so other processes on a shared machine do
+//! not inflate it; `API_BENCH_CLOCK=wall` measures wall time instead
+//! (which also counts time the producer is preempted, e.g. by the export thread). Records go into a real pipeline whose export is a no-op, with a
 //! queue big enough that a sample never fills it; both pipelines are flushed between
 //! samples, outside the timed loops. What was dropped anyway is printed at the end of
 //! each group.
 //!
 //! Groups: `traces_span` (span start + 8 attributes + 1 event with 2 attributes +
-//! status OK + end). Metrics and logs rows are added as further groups with the same
+//! status OK + end): `otlp_sync/{1,2}` and `official_sdk_0_33/{1,2}`, plus two diagnostic
+//! rows of ours on 1 thread, `otlp_sync_disabled` and `otlp_sync_record_only`. Metrics and logs rows are added as further groups with the same
 //! helpers ([`run_threads`], [`our_pipeline`]).
 
 use std::hint::black_box;
@@ -18,10 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use otlp_sync::model::{InstrumentationScope, KeyValue, Resource, SpanKind, StatusCode};
 use otlp_sync::pipeline::{FullPolicy, Pipeline, PipelineConfig};
-use otlp_sync::trace::{Sampler, TraceSettings, Tracer};
+use otlp_sync::trace::{
+    Sampler, SamplingDecision, SamplingParams, ShouldSample, TraceSettings, Tracer,
+};
 use otlp_sync::transport::{Request, Response, Transport, TransportError};
 
 /// Queue capacity of both pipelines: more than one sample's records.
@@ -34,6 +40,35 @@ const DELAY: Duration = Duration::from_millis(200);
 const THREADS: [usize; 2] = [1, 2];
 
 // ---- shared helpers -------------------------------------------------------------------
+
+/// The calling thread's CPU time so far (`CLOCK_THREAD_CPUTIME_ID`), or `None`.
+fn thread_cpu_time() -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// Whether loops are timed by wall clock (`API_BENCH_CLOCK=wall`) instead of CPU time.
+fn wall_clock() -> bool {
+    std::env::var("API_BENCH_CLOCK").is_ok_and(|v| v == "wall") || thread_cpu_time().is_none()
+}
+
+/// Times `f` on the calling thread: CPU time, or wall time (see the module docs).
+#[inline]
+pub fn timed(f: impl FnOnce()) -> Duration {
+    if wall_clock() {
+        let start = Instant::now();
+        f();
+        return start.elapsed();
+    }
+    let before = thread_cpu_time().unwrap_or_default();
+    f();
+    thread_cpu_time().unwrap_or_default().saturating_sub(before)
+}
 
 /// Runs `work(thread_index, iters)` on `threads` threads started together; returns the
 /// mean of the durations the threads report (each times its own loop).
@@ -217,11 +252,27 @@ mod official {
     }
 }
 
+/// Records every span, samples none.
+#[derive(Debug)]
+struct RecordOnly;
+
+impl ShouldSample for RecordOnly {
+    fn should_sample(&self, _: &SamplingParams<'_>) -> SamplingDecision {
+        SamplingDecision::RecordOnly
+    }
+    fn description(&self) -> String {
+        "RecordOnly".to_string()
+    }
+}
+
 fn traces(c: &mut Criterion) {
     let mut group = c.benchmark_group("traces_span");
-    group.sample_size(60);
+    // Flat sampling and short samples: one sample's spans (~30k per thread) fit the
+    // queue, so nothing is dropped (the drop counts are printed at the end).
+    group.sampling_mode(SamplingMode::Flat);
+    group.sample_size(100);
     group.warm_up_time(Duration::from_secs(1));
-    group.measurement_time(Duration::from_secs(4));
+    group.measurement_time(Duration::from_secs(3));
 
     let pipeline = Arc::new(our_pipeline());
     let tracer = Tracer::new(
@@ -236,16 +287,44 @@ fn traces(c: &mut Criterion) {
     let (provider, official_tracer) = official::provider(Arc::clone(&exported));
     let official_ended = Arc::new(AtomicU64::new(0));
 
+    // Diagnostic rows (1 thread): the same span on a disabled tracer (what the API costs
+    // when off), and recorded but never sent (a `RecordOnly` sampler): the rest of the
+    // full row's cost is the hand-off to the export thread.
+    let record_only = Tracer::new(
+        Some(pipeline.sender()),
+        Arc::new(InstrumentationScope::new("otlp-bench")),
+        TraceSettings {
+            sampler: Sampler::Custom(Arc::new(RecordOnly)),
+            ..TraceSettings::default()
+        },
+    );
+    for (label, tracer) in [
+        ("otlp_sync_disabled", Tracer::noop()),
+        ("otlp_sync_record_only", record_only),
+    ] {
+        group.bench_function(BenchmarkId::new(label, 1), |b| {
+            b.iter_custom(|iters| {
+                let tracer = tracer.clone();
+                run_threads(1, iters, move |t, n| {
+                    timed(|| {
+                        for i in 0..n {
+                            our_span(black_box(&tracer), t, i);
+                        }
+                    })
+                })
+            })
+        });
+    }
     for threads in THREADS {
         group.bench_function(BenchmarkId::new("otlp_sync", threads), |b| {
             b.iter_custom(|iters| {
                 let tracer = tracer.clone();
                 let d = run_threads(threads, iters, move |t, n| {
-                    let start = Instant::now();
-                    for i in 0..n {
-                        our_span(black_box(&tracer), t, i);
-                    }
-                    start.elapsed()
+                    timed(|| {
+                        for i in 0..n {
+                            our_span(black_box(&tracer), t, i);
+                        }
+                    })
                 });
                 // Drain outside the timed loops so the next sample starts empty.
                 let _ = pipeline.flush(Duration::from_secs(60));
@@ -256,11 +335,11 @@ fn traces(c: &mut Criterion) {
             b.iter_custom(|iters| {
                 let tracer = official_tracer.clone();
                 let d = run_threads(threads, iters, move |t, n| {
-                    let start = Instant::now();
-                    for i in 0..n {
-                        official::span(black_box(&tracer), t, i);
-                    }
-                    start.elapsed()
+                    timed(|| {
+                        for i in 0..n {
+                            official::span(black_box(&tracer), t, i);
+                        }
+                    })
                 });
                 official_ended.fetch_add(iters * threads as u64, Ordering::Relaxed);
                 let _ = provider.force_flush();

@@ -146,6 +146,14 @@ pub fn truncate_value(value: &mut AnyValue, limit: usize) {
     }
 }
 
+/// Key equality with a cheap early out: keys of one span often share a prefix and a
+/// length (`bench.str0`, `bench.str1`), so the last byte is compared first.
+#[inline]
+fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.last() == b.last() && a == b
+}
+
 /// Sets one attribute under the limits: replaces the value of an existing key, appends a
 /// new key while there is room, else counts it in `dropped`.
 pub(crate) fn set_attribute(
@@ -158,7 +166,7 @@ pub(crate) fn set_attribute(
     if let Some(limit) = length_limit {
         truncate_value(&mut kv.value, limit);
     }
-    if let Some(existing) = attributes.iter_mut().find(|e| e.key == kv.key) {
+    if let Some(existing) = attributes.iter_mut().find(|e| same_key(&e.key, &kv.key)) {
         existing.value = kv.value;
     } else if attributes.len() < count_limit {
         attributes.push(kv);
@@ -183,7 +191,7 @@ pub(crate) fn apply_to_list(
     let has_duplicates = attributes
         .iter()
         .enumerate()
-        .any(|(i, kv)| attributes[..i].iter().any(|e| e.key == kv.key));
+        .any(|(i, kv)| attributes[..i].iter().any(|e| same_key(&e.key, &kv.key)));
     if !has_duplicates && attributes.len() <= count_limit {
         return 0;
     }

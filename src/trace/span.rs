@@ -39,15 +39,32 @@ enum ParentChoice {
 /// When the tracer is disabled (or its sampler is `AlwaysOff`) the setters store nothing.
 #[must_use = "a span builder does nothing until .start()"]
 pub struct SpanBuilder<'a> {
+    // Kept small (the setters move it): what most spans use is inline, the rest boxed.
     tracer: &'a Tracer,
+    name: Str,
+    attributes: Vec<KeyValue>,
+    extra: Option<Box<Extra>>,
+    kind: SpanKind,
     /// Whether anything given here can end up recorded.
     keep: bool,
-    name: Str,
-    kind: SpanKind,
-    attributes: Vec<KeyValue>,
+}
+
+/// The less used parts of a [`SpanBuilder`].
+#[derive(Debug)]
+struct Extra {
     links: Vec<Link>,
     parent: ParentChoice,
     start_time: Option<SystemTime>,
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Extra {
+            links: Vec::new(),
+            parent: ParentChoice::Current,
+            start_time: None,
+        }
+    }
 }
 
 impl fmt::Debug for SpanBuilder<'_> {
@@ -56,14 +73,13 @@ impl fmt::Debug for SpanBuilder<'_> {
             .field("name", &self.name)
             .field("kind", &self.kind)
             .field("attributes", &self.attributes)
-            .field("links", &self.links)
-            .field("parent", &self.parent)
-            .field("start_time", &self.start_time)
+            .field("extra", &self.extra)
             .finish()
     }
 }
 
 impl<'a> SpanBuilder<'a> {
+    #[inline]
     pub(crate) fn new(tracer: &'a Tracer, name: Str) -> Self {
         SpanBuilder {
             keep: tracer.inner.may_record,
@@ -71,19 +87,23 @@ impl<'a> SpanBuilder<'a> {
             name,
             kind: SpanKind::Internal,
             attributes: Vec::new(),
-            links: Vec::new(),
-            parent: ParentChoice::Current,
-            start_time: None,
+            extra: None,
         }
     }
 
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
     /// The span kind. Defaults to [`SpanKind::Internal`].
+    #[inline]
     pub fn kind(mut self, kind: SpanKind) -> Self {
         self.kind = kind;
         self
     }
 
     /// Adds an attribute. A later attribute with the same key replaces the earlier value.
+    #[inline]
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
         if self.keep {
             if self.attributes.capacity() == 0 {
@@ -111,7 +131,7 @@ impl<'a> SpanBuilder<'a> {
     ) -> Self {
         if self.keep {
             if let Some(link) = make_link(context, attributes) {
-                self.links.push(link);
+                self.extra().links.push(link);
             }
         }
         self
@@ -120,19 +140,19 @@ impl<'a> SpanBuilder<'a> {
     /// Uses `parent` as the parent instead of the thread's current span context. An
     /// invalid context makes a root span.
     pub fn parent(mut self, parent: &SpanContext) -> Self {
-        self.parent = ParentChoice::Explicit(parent.clone());
+        self.extra().parent = ParentChoice::Explicit(parent.clone());
         self
     }
 
     /// Makes a root span (a new trace), whatever the thread's current span context.
     pub fn root(mut self) -> Self {
-        self.parent = ParentChoice::Root;
+        self.extra().parent = ParentChoice::Root;
         self
     }
 
     /// The start time. Defaults to the wall clock when [`start`](Self::start) is called.
     pub fn start_time(mut self, time: SystemTime) -> Self {
-        self.start_time = Some(time);
+        self.extra().start_time = Some(time);
         self
     }
 
@@ -144,7 +164,12 @@ impl<'a> SpanBuilder<'a> {
     /// unset. A disabled tracer makes no ids: its spans carry the parent's context (or
     /// the invalid one).
     pub fn start(self) -> ActiveSpan {
-        let parent = match self.parent {
+        let Extra {
+            links,
+            parent,
+            start_time,
+        } = self.extra.map(|e| *e).unwrap_or_default();
+        let parent = match parent {
             ParentChoice::Current => current_span_context(),
             ParentChoice::Explicit(c) => Some(c),
             ParentChoice::Root => None,
@@ -168,7 +193,7 @@ impl<'a> SpanBuilder<'a> {
             name: &self.name,
             kind: self.kind,
             attributes: &self.attributes,
-            links: &self.links,
+            links: &links,
         });
         let span_id = new_span_id(inner);
         let sampled = decision == SamplingDecision::RecordAndSample;
@@ -198,7 +223,7 @@ impl<'a> SpanBuilder<'a> {
             limits.attribute_count,
             limits.attribute_value_length,
         );
-        let mut links = self.links;
+        let mut links = links;
         let dropped_links_count = links.len().saturating_sub(limits.link_count);
         links.truncate(limits.link_count);
         for link in &mut links {
@@ -222,7 +247,7 @@ impl<'a> SpanBuilder<'a> {
             flags: u32::from(trace_flags) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | remote,
             name: self.name,
             kind: self.kind,
-            start_time_unix_nano: unix_nanos(self.start_time.unwrap_or_else(SystemTime::now)),
+            start_time_unix_nano: unix_nanos(start_time.unwrap_or_else(SystemTime::now)),
             end_time_unix_nano: 0,
             attributes,
             dropped_attributes_count,
@@ -402,6 +427,10 @@ impl ActiveSpan {
             limits.attributes_per_event,
             limits.attribute_value_length,
         );
+        if r.span.events.capacity() == 0 {
+            // Most spans have few events: start with room for exactly one.
+            r.span.events.reserve_exact(1);
+        }
         r.span.events.push(Event {
             time_unix_nano: unix_nanos(time),
             name: name.into(),
@@ -467,6 +496,7 @@ impl ActiveSpan {
     }
 
     /// Ends the span now.
+    #[inline]
     pub fn end(mut self) {
         self.finish(None);
     }
@@ -482,6 +512,27 @@ impl ActiveSpan {
         };
         if !r.sampled {
             return;
+        }
+        let s = &r.span;
+        let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0);
+        let dropped_link_attributes = s.links.iter().any(|l| l.dropped_attributes_count > 0);
+        if s.dropped_attributes_count > 0
+            || s.dropped_events_count > 0
+            || s.dropped_links_count > 0
+            || dropped_event_attributes
+            || dropped_link_attributes
+        {
+            // Once per span at most, and rate-limited per call site by `diag!`.
+            diag!(
+                Warn,
+                "span {:?} hit the span limits: {} attributes, {} events, {} links dropped \
+                 (and some event or link attributes: {})",
+                s.name,
+                s.dropped_attributes_count,
+                s.dropped_events_count,
+                s.dropped_links_count,
+                dropped_event_attributes || dropped_link_attributes
+            );
         }
         r.span.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
         if let Some(sender) = &r.tracer.sender {
