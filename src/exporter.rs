@@ -45,14 +45,16 @@
 
 use crate::config::{Config, QueueFullPolicy, SignalConfig as UserSignalConfig};
 use crate::metrics::{Meter, MeterProvider};
-use crate::model::{Resource, Signal};
+use crate::model::{InstrumentationScope, Resource, Signal, Str};
 use crate::pipeline::{
     FlushError, FullPolicy, Pipeline, PipelineConfig, RecordSender, ShutdownError, SignalConfig,
     StartError, Stats,
 };
+use crate::trace::{TraceSettings, Tracer};
 use crate::transport::http::{HttpConfig, HttpTransport};
 use crate::transport::{Request, Response, Transport, TransportError};
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why an exporter could not be built.
@@ -94,6 +96,9 @@ pub struct Exporter {
     pipeline: Option<Pipeline>,
     /// The instruments of [`Exporter::meter`], collected by the pipeline.
     meters: Option<MeterProvider>,
+    /// Sampler and span limits for tracers, from `OTEL_TRACES_SAMPLER*` and the span
+    /// limit variables, read in [`Exporter::new`].
+    trace_settings: TraceSettings,
 }
 
 impl fmt::Debug for Exporter {
@@ -131,10 +136,15 @@ impl Exporter {
         for warning in config.warnings() {
             diag!(Warn, "{warning}");
         }
+        let (trace_settings, trace_warnings) = TraceSettings::from_env();
+        for warning in trace_warnings {
+            diag!(Warn, "{warning}");
+        }
         if config.sdk_disabled() {
             return Ok(Exporter {
                 pipeline: None,
                 meters: None,
+                trace_settings,
             });
         }
         let transport = build_transport(&config).map_err(ExporterError::Transport)?;
@@ -152,7 +162,21 @@ impl Exporter {
         Ok(Exporter {
             pipeline: Some(pipeline),
             meters: Some(meters),
+            trace_settings,
         })
+    }
+
+    /// A tracer for the instrumentation scope `name`, with the sampler and span limits
+    /// read from the environment (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`,
+    /// `OTEL_SPAN_*_LIMIT`, ...) when the exporter was made. A no-op tracer when the SDK
+    /// is disabled.
+    pub fn tracer(&self, name: impl Into<Str>) -> Tracer {
+        self.tracer_with_scope(InstrumentationScope::new(name))
+    }
+
+    /// Like [`tracer`](Self::tracer), with a full scope (version, attributes, schema URL).
+    pub fn tracer_with_scope(&self, scope: InstrumentationScope) -> Tracer {
+        Tracer::new(self.sender(), Arc::new(scope), self.trace_settings.clone())
     }
 
     /// A cheap, cloneable handle that application threads send records through; `None`

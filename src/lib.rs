@@ -37,11 +37,15 @@ pub mod metrics;
 pub mod model;
 #[cfg(feature = "std")]
 pub mod pipeline;
+#[cfg(feature = "std")]
+pub mod propagation;
 #[doc(hidden)]
 pub mod proto;
 #[cfg(feature = "std")]
 pub mod resource;
 #[cfg(feature = "std")]
 pub mod retry;
+#[cfg(feature = "std")]
+pub mod trace;
 #[cfg(feature = "std")]
 pub mod transport;

@@ -58,11 +58,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The trace context of the current span: trace id, span id, W3C trace flags.
-///
-/// WIRED AT MERGE: crate::trace::current_span_context()
+/// The trace context of the thread's current span: trace id, span id, W3C trace flags.
 fn current_trace_context() -> Option<(TraceId, SpanId, u8)> {
-    None
+    crate::trace::current_span_context()
+        .filter(|c| c.is_valid())
+        .map(|c| (c.trace_id, c.span_id, c.trace_flags))
 }
 
 /// Now, in nanoseconds since the Unix epoch; 0 if the clock is before the epoch.

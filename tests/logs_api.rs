@@ -297,3 +297,40 @@ fn disabled_sdk_gives_a_noop_logger() {
     logger.info("nothing");
     assert_eq!(e.stats().logs.offered, 0);
 }
+
+/// A record emitted while a span is entered carries that span's trace context; outside
+/// any span it carries none.
+#[test]
+fn records_inside_an_entered_span_carry_its_context() {
+    let c = Collector::start();
+    let exporter = exporter(&c);
+    let tracer = exporter.tracer("ctx");
+    let logger = exporter.logger("ctx");
+    let span = tracer.span("work").start();
+    let ctx = span.span_context().clone();
+    {
+        let _guard = span.enter();
+        logger.info("inside");
+    }
+    logger.info("outside");
+    // The span is still open, so only log records are exported by this flush.
+    exporter.flush(WAIT).unwrap();
+    let (_, records) = received(&c);
+    drop(span);
+    let find = |body: &str| {
+        records
+            .iter()
+            .map(|(_, _, r)| r)
+            .find(|r| matches!(value(&r.body), Some(any_value::Value::StringValue(s)) if s == body))
+            .cloned()
+            .unwrap()
+    };
+    let inside = find("inside");
+    assert_eq!(inside.trace_id, ctx.trace_id.to_bytes().to_vec());
+    assert_eq!(inside.span_id, ctx.span_id.to_bytes().to_vec());
+    assert_eq!(inside.flags & 0xff, u32::from(ctx.trace_flags));
+    assert!(ctx.is_sampled());
+    let outside = find("outside");
+    assert!(outside.trace_id.is_empty() && outside.span_id.is_empty());
+    assert_eq!(outside.flags, 0);
+}

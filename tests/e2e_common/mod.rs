@@ -334,13 +334,19 @@ const DETECTED: [&str; 5] = [
 /// Checks that the detected attributes are there (host.name may be missing on a host
 /// without a name), removes them, and sorts the rest by key.
 fn normalize_resource(res: &mut opentelemetry_proto::tonic::resource::v1::Resource) {
-    for key in ["service.instance.id", "process.pid", "process.executable.name", "os.type"] {
+    for key in [
+        "service.instance.id",
+        "process.pid",
+        "process.executable.name",
+        "os.type",
+    ] {
         assert!(
             res.attributes.iter().any(|kv| kv.key == key),
             "detected resource attribute {key} missing"
         );
     }
-    res.attributes.retain(|kv| !DETECTED.contains(&kv.key.as_str()));
+    res.attributes
+        .retain(|kv| !DETECTED.contains(&kv.key.as_str()));
     res.attributes.sort_by(|a, b| a.key.cmp(&b.key));
 }
 

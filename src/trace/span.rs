@@ -1,0 +1,549 @@
+//! Starting spans ([`SpanBuilder`]) and recording into them ([`ActiveSpan`]).
+
+use super::context::{
+    ContextGuard, SpanContext, TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, TraceState,
+    current_span_context, enter_context,
+};
+use super::limits::{apply_to_list, set_attribute};
+use super::sampler::{SamplingDecision, SamplingParams};
+use super::tracer::{Inner, Tracer};
+use crate::model::{
+    AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
+    SPAN_FLAGS_CONTEXT_IS_REMOTE, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
+};
+use alloc::sync::Arc;
+use core::fmt;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Nanoseconds since the Unix epoch; 0 before it, `u64::MAX` past year 2554.
+fn unix_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
+
+/// Where a new span's parent comes from.
+#[derive(Debug)]
+enum ParentChoice {
+    /// The thread's current span context, if any.
+    Current,
+    /// This context (a root span when it is invalid).
+    Explicit(SpanContext),
+    /// No parent.
+    Root,
+}
+
+/// A span about to start: set its kind, attributes, links and parent, then
+/// [`start`](Self::start) it. Made by [`Tracer::span`].
+///
+/// When the tracer is disabled (or its sampler is `AlwaysOff`) the setters store nothing.
+#[must_use = "a span builder does nothing until .start()"]
+pub struct SpanBuilder<'a> {
+    // Kept small (the setters move it): what most spans use is inline, the rest boxed.
+    tracer: &'a Tracer,
+    name: Str,
+    attributes: Vec<KeyValue>,
+    extra: Option<Box<Extra>>,
+    kind: SpanKind,
+    /// Whether anything given here can end up recorded.
+    keep: bool,
+}
+
+/// The less used parts of a [`SpanBuilder`].
+#[derive(Debug)]
+struct Extra {
+    links: Vec<Link>,
+    parent: ParentChoice,
+    start_time: Option<SystemTime>,
+}
+
+impl Default for Extra {
+    fn default() -> Self {
+        Extra {
+            links: Vec::new(),
+            parent: ParentChoice::Current,
+            start_time: None,
+        }
+    }
+}
+
+impl fmt::Debug for SpanBuilder<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanBuilder")
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("attributes", &self.attributes)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
+impl<'a> SpanBuilder<'a> {
+    #[inline]
+    pub(crate) fn new(tracer: &'a Tracer, name: Str) -> Self {
+        SpanBuilder {
+            keep: tracer.inner.may_record,
+            tracer,
+            name,
+            kind: SpanKind::Internal,
+            attributes: Vec::new(),
+            extra: None,
+        }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// The span kind. Defaults to [`SpanKind::Internal`].
+    #[inline]
+    pub fn kind(mut self, kind: SpanKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// Adds an attribute. A later attribute with the same key replaces the earlier value.
+    #[inline]
+    pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
+        if self.keep {
+            if self.attributes.capacity() == 0 {
+                self.attributes.reserve(8);
+            }
+            self.attributes.push(KeyValue::new(key, value));
+        }
+        self
+    }
+
+    /// Adds attributes.
+    pub fn attrs(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
+        if self.keep {
+            self.attributes.extend(attributes);
+        }
+        self
+    }
+
+    /// Adds a link to another span's context, with attributes. A link to an invalid
+    /// context is kept only when it has attributes or a trace state (specification).
+    pub fn link(
+        mut self,
+        context: &SpanContext,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) -> Self {
+        if self.keep {
+            if let Some(link) = make_link(context, attributes) {
+                self.extra().links.push(link);
+            }
+        }
+        self
+    }
+
+    /// Uses `parent` as the parent instead of the thread's current span context. An
+    /// invalid context makes a root span.
+    pub fn parent(mut self, parent: &SpanContext) -> Self {
+        self.extra().parent = ParentChoice::Explicit(parent.clone());
+        self
+    }
+
+    /// Makes a root span (a new trace), whatever the thread's current span context.
+    pub fn root(mut self) -> Self {
+        self.extra().parent = ParentChoice::Root;
+        self
+    }
+
+    /// The start time. Defaults to the wall clock when [`start`](Self::start) is called.
+    pub fn start_time(mut self, time: SystemTime) -> Self {
+        self.extra().start_time = Some(time);
+        self
+    }
+
+    /// Starts the span: picks ids, asks the sampler, and returns the guard that records
+    /// into it and ends it (on [`ActiveSpan::end`] or drop).
+    ///
+    /// A span the sampler drops (or any span of a disabled tracer) is not recording and
+    /// is never sent, but still has a valid context that propagates with `sampled`
+    /// unset. A disabled tracer makes no ids: its spans carry the parent's context (or
+    /// the invalid one).
+    pub fn start(self) -> ActiveSpan {
+        let Extra {
+            links,
+            parent,
+            start_time,
+        } = self.extra.map(|e| *e).unwrap_or_default();
+        let parent = match parent {
+            ParentChoice::Current => current_span_context(),
+            ParentChoice::Explicit(c) => Some(c),
+            ParentChoice::Root => None,
+        }
+        .filter(SpanContext::is_valid);
+        let inner = &self.tracer.inner;
+        if inner.sender.is_none() {
+            return ActiveSpan {
+                context: parent.unwrap_or(SpanContext::INVALID),
+                recording: None,
+            };
+        }
+        let settings = &inner.settings;
+        let (trace_id, inherited_flags) = match &parent {
+            Some(p) => (p.trace_id, p.trace_flags & !TRACE_FLAG_SAMPLED),
+            None => new_trace_id(inner),
+        };
+        let decision = settings.sampler.should_sample(&SamplingParams {
+            parent: parent.as_ref(),
+            trace_id,
+            name: &self.name,
+            kind: self.kind,
+            attributes: &self.attributes,
+            links: &links,
+        });
+        let span_id = new_span_id(inner);
+        let sampled = decision == SamplingDecision::RecordAndSample;
+        let trace_flags = inherited_flags | if sampled { TRACE_FLAG_SAMPLED } else { 0 };
+        let (parent_span_id, parent_is_remote, trace_state) = match parent {
+            Some(p) => (p.span_id, p.is_remote, p.trace_state),
+            None => (SpanId::INVALID, false, TraceState::EMPTY),
+        };
+        let context = SpanContext {
+            trace_id,
+            span_id,
+            trace_flags,
+            trace_state,
+            is_remote: false,
+        };
+        if decision == SamplingDecision::Drop {
+            return ActiveSpan {
+                context,
+                recording: None,
+            };
+        }
+
+        let limits = &settings.limits;
+        let mut attributes = self.attributes;
+        let dropped_attributes_count = apply_to_list(
+            &mut attributes,
+            limits.attribute_count,
+            limits.attribute_value_length,
+        );
+        let mut links = links;
+        let dropped_links_count = links.len().saturating_sub(limits.link_count);
+        links.truncate(limits.link_count);
+        for link in &mut links {
+            let dropped = apply_to_list(
+                &mut link.attributes,
+                limits.attributes_per_link,
+                limits.attribute_value_length,
+            );
+            link.dropped_attributes_count = link.dropped_attributes_count.saturating_add(dropped);
+        }
+        let remote = if parent_is_remote {
+            SPAN_FLAGS_CONTEXT_IS_REMOTE
+        } else {
+            0
+        };
+        let span = Span {
+            trace_id,
+            span_id,
+            trace_state: context.trace_state.to_str(),
+            parent_span_id,
+            flags: u32::from(trace_flags) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | remote,
+            name: self.name,
+            kind: self.kind,
+            start_time_unix_nano: unix_nanos(start_time.unwrap_or_else(SystemTime::now)),
+            end_time_unix_nano: 0,
+            attributes,
+            dropped_attributes_count,
+            events: Vec::new(),
+            dropped_events_count: 0,
+            links,
+            dropped_links_count: u32::try_from(dropped_links_count).unwrap_or(u32::MAX),
+            status: Status::default(),
+        };
+        ActiveSpan {
+            context,
+            recording: Some(Recording {
+                span,
+                sampled,
+                tracer: Arc::clone(&self.tracer.inner),
+            }),
+        }
+    }
+}
+
+/// A trace id from the configured generator and the flags a root span starts with.
+fn new_trace_id(inner: &Inner) -> (TraceId, u8) {
+    match &inner.settings.id_generator {
+        None => (super::id::random_trace_id(), TRACE_FLAG_RANDOM),
+        Some(g) => {
+            let id = g.new_trace_id();
+            if id.is_valid() {
+                let flags = if g.trace_ids_are_random() {
+                    TRACE_FLAG_RANDOM
+                } else {
+                    0
+                };
+                (id, flags)
+            } else {
+                (super::id::random_trace_id(), TRACE_FLAG_RANDOM)
+            }
+        }
+    }
+}
+
+fn new_span_id(inner: &Inner) -> SpanId {
+    match &inner.settings.id_generator {
+        None => super::id::random_span_id(),
+        Some(g) => Some(g.new_span_id())
+            .filter(SpanId::is_valid)
+            .unwrap_or_else(super::id::random_span_id),
+    }
+}
+
+fn make_link(
+    context: &SpanContext,
+    attributes: impl IntoIterator<Item = KeyValue>,
+) -> Option<Link> {
+    let attributes: Vec<KeyValue> = attributes.into_iter().collect();
+    if !context.is_valid() && attributes.is_empty() && context.trace_state.is_empty() {
+        return None;
+    }
+    Some(Link {
+        trace_id: context.trace_id,
+        span_id: context.span_id,
+        trace_state: context.trace_state.to_str(),
+        attributes,
+        dropped_attributes_count: 0,
+        flags: context.otlp_flags(),
+    })
+}
+
+/// What a recording span holds.
+struct Recording {
+    span: Span,
+    sampled: bool,
+    tracer: Arc<Inner>,
+}
+
+/// A started span. Record into it with its methods; it ends exactly once, on
+/// [`end`](Self::end) / [`end_at`](Self::end_at) or when dropped, and a sampled span is
+/// then queued for export (never blocking; if the queue is full or the exporter is shut
+/// down, the span is dropped and counted in the exporter's stats).
+///
+/// It is `Send`: a span may be ended on another thread than the one that started it.
+/// Everything is a no-op on a span that is not recording.
+pub struct ActiveSpan {
+    context: SpanContext,
+    recording: Option<Recording>,
+}
+
+impl fmt::Debug for ActiveSpan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("ActiveSpan");
+        d.field("context", &self.context);
+        if let Some(r) = &self.recording {
+            d.field("span", &r.span).field("sampled", &r.sampled);
+        }
+        d.finish()
+    }
+}
+
+impl ActiveSpan {
+    /// This span's context: what children and propagators use.
+    pub fn span_context(&self) -> &SpanContext {
+        &self.context
+    }
+
+    /// Whether the span records what is set on it (the sampler said `RecordOnly` or
+    /// `RecordAndSample`, and it has not ended).
+    pub fn is_recording(&self) -> bool {
+        self.recording.is_some()
+    }
+
+    /// Makes this span the thread's current span until the guard is dropped: spans
+    /// started meanwhile on this thread become its children. Guards nest.
+    pub fn enter(&self) -> ContextGuard {
+        enter_context(self.context.clone())
+    }
+
+    /// Sets an attribute: replaces the value when the key is already there, otherwise
+    /// adds it if the attribute count limit allows (else counts it dropped).
+    pub fn set_attribute(&mut self, key: impl Into<Str>, value: impl Into<AnyValue>) {
+        if let Some(r) = &mut self.recording {
+            let limits = &r.tracer.settings.limits;
+            set_attribute(
+                &mut r.span.attributes,
+                &mut r.span.dropped_attributes_count,
+                KeyValue::new(key, value),
+                limits.attribute_count,
+                limits.attribute_value_length,
+            );
+        }
+    }
+
+    /// Sets several attributes, as [`set_attribute`](Self::set_attribute) does.
+    pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
+        if let Some(r) = &mut self.recording {
+            let limits = &r.tracer.settings.limits;
+            for kv in attributes {
+                set_attribute(
+                    &mut r.span.attributes,
+                    &mut r.span.dropped_attributes_count,
+                    kv,
+                    limits.attribute_count,
+                    limits.attribute_value_length,
+                );
+            }
+        }
+    }
+
+    /// Adds an event timestamped now.
+    pub fn add_event(
+        &mut self,
+        name: impl Into<Str>,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) {
+        if self.recording.is_some() {
+            self.add_event_at(name, SystemTime::now(), attributes);
+        }
+    }
+
+    /// Adds an event with its own timestamp. Beyond the event count limit the event is
+    /// discarded and counted; beyond the per-event attribute limit, its extra attributes.
+    pub fn add_event_at(
+        &mut self,
+        name: impl Into<Str>,
+        time: SystemTime,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) {
+        let Some(r) = &mut self.recording else {
+            return;
+        };
+        let limits = &r.tracer.settings.limits;
+        if r.span.events.len() >= limits.event_count {
+            r.span.dropped_events_count = r.span.dropped_events_count.saturating_add(1);
+            return;
+        }
+        let mut attributes: Vec<KeyValue> = attributes.into_iter().collect();
+        let dropped_attributes_count = apply_to_list(
+            &mut attributes,
+            limits.attributes_per_event,
+            limits.attribute_value_length,
+        );
+        if r.span.events.capacity() == 0 {
+            // Most spans have few events: start with room for exactly one.
+            r.span.events.reserve_exact(1);
+        }
+        r.span.events.push(Event {
+            time_unix_nano: unix_nanos(time),
+            name: name.into(),
+            attributes,
+            dropped_attributes_count,
+        });
+    }
+
+    /// Adds a link after the start (the sampler does not see it). Beyond the link count
+    /// limit it is discarded and counted.
+    pub fn add_link(
+        &mut self,
+        context: &SpanContext,
+        attributes: impl IntoIterator<Item = KeyValue>,
+    ) {
+        let Some(r) = &mut self.recording else {
+            return;
+        };
+        let limits = &r.tracer.settings.limits;
+        let Some(mut link) = make_link(context, attributes) else {
+            return;
+        };
+        if r.span.links.len() >= limits.link_count {
+            r.span.dropped_links_count = r.span.dropped_links_count.saturating_add(1);
+            return;
+        }
+        link.dropped_attributes_count = apply_to_list(
+            &mut link.attributes,
+            limits.attributes_per_link,
+            limits.attribute_value_length,
+        );
+        r.span.links.push(link);
+    }
+
+    /// Sets the status, by the specification's rules: `Ok` is final (later calls are
+    /// ignored), setting `Unset` is ignored, and the message is kept only with `Error`.
+    pub fn set_status(&mut self, code: StatusCode, message: impl Into<Str>) {
+        let Some(r) = &mut self.recording else {
+            return;
+        };
+        match (r.span.status.code, code) {
+            (StatusCode::Ok, _) | (_, StatusCode::Unset) => {}
+            (_, StatusCode::Ok) => {
+                r.span.status = Status {
+                    code,
+                    message: Str::Borrowed(""),
+                }
+            }
+            (_, StatusCode::Error) => {
+                r.span.status = Status {
+                    code,
+                    message: message.into(),
+                }
+            }
+        }
+    }
+
+    /// Renames the span.
+    pub fn update_name(&mut self, name: impl Into<Str>) {
+        if let Some(r) = &mut self.recording {
+            r.span.name = name.into();
+        }
+    }
+
+    /// Ends the span now.
+    #[inline]
+    pub fn end(mut self) {
+        self.finish(None);
+    }
+
+    /// Ends the span with the given end time.
+    pub fn end_at(mut self, time: SystemTime) {
+        self.finish(Some(time));
+    }
+
+    fn finish(&mut self, time: Option<SystemTime>) {
+        let Some(mut r) = self.recording.take() else {
+            return;
+        };
+        if !r.sampled {
+            return;
+        }
+        let s = &r.span;
+        let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0);
+        let dropped_link_attributes = s.links.iter().any(|l| l.dropped_attributes_count > 0);
+        if s.dropped_attributes_count > 0
+            || s.dropped_events_count > 0
+            || s.dropped_links_count > 0
+            || dropped_event_attributes
+            || dropped_link_attributes
+        {
+            // Once per span at most, and rate-limited per call site by `diag!`.
+            diag!(
+                Warn,
+                "span {:?} hit the span limits: {} attributes, {} events, {} links dropped \
+                 (and some event or link attributes: {})",
+                s.name,
+                s.dropped_attributes_count,
+                s.dropped_events_count,
+                s.dropped_links_count,
+                dropped_event_attributes || dropped_link_attributes
+            );
+        }
+        r.span.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
+        if let Some(sender) = &r.tracer.sender {
+            // Full or shut down: already counted as dropped by the pipeline.
+            let _ = sender.send_span(&r.tracer.scope, r.span);
+        }
+    }
+}
+
+impl Drop for ActiveSpan {
+    fn drop(&mut self) {
+        self.finish(None);
+    }
+}

@@ -1,0 +1,158 @@
+//! [`Tracer`]: makes spans for one instrumentation scope.
+
+use super::id::IdGenerator;
+use super::limits::SpanLimits;
+use super::sampler::Sampler;
+use super::span::{ActiveSpan, SpanBuilder};
+use crate::config::Warning;
+use crate::model::{InstrumentationScope, Str};
+use crate::pipeline::RecordSender;
+use alloc::sync::Arc;
+use core::fmt;
+
+/// How a tracer samples, limits and identifies spans.
+#[derive(Debug, Clone, Default)]
+pub struct TraceSettings {
+    /// The head sampler. Defaults to `ParentBased(root = AlwaysOn)`.
+    pub sampler: Sampler,
+    /// Span limits. Defaults to the specification's (128 of everything, no value length
+    /// limit).
+    pub limits: SpanLimits,
+    /// Where trace and span ids come from. Defaults to `None`: the built-in per-thread
+    /// random generator ([`random_trace_id`](super::random_trace_id)).
+    pub id_generator: Option<Arc<dyn IdGenerator>>,
+}
+
+impl TraceSettings {
+    /// The settings from the process environment; see
+    /// [`from_env_with`](Self::from_env_with).
+    pub fn from_env() -> (TraceSettings, Vec<Warning>) {
+        TraceSettings::from_env_with(|k| std::env::var(k).ok())
+    }
+
+    /// The sampler ([`Sampler::from_env_with`]) and limits
+    /// ([`SpanLimits::from_env_with`]) from `lookup`, with the warnings of both.
+    pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> (TraceSettings, Vec<Warning>) {
+        let (sampler, mut warnings) = Sampler::from_env_with(&lookup);
+        let (limits, more) = SpanLimits::from_env_with(&lookup);
+        warnings.extend(more);
+        (
+            TraceSettings {
+                sampler,
+                limits,
+                id_generator: None,
+            },
+            warnings,
+        )
+    }
+}
+
+/// What all clones of a tracer share.
+pub(crate) struct Inner {
+    pub(crate) sender: Option<RecordSender>,
+    pub(crate) scope: Arc<InstrumentationScope>,
+    pub(crate) settings: TraceSettings,
+    /// `false` when no span of this tracer can ever be recorded (disabled, or
+    /// `AlwaysOff`): builders then skip storing attributes and links.
+    pub(crate) may_record: bool,
+}
+
+/// Makes spans for one instrumentation scope and hands the finished ones to the export
+/// pipeline.
+///
+/// Cheap to clone (one `Arc`), `Send + Sync`. A tracer made without a sender (for
+/// example by a disabled exporter) is a no-op: its spans record nothing, make no ids and
+/// are never sent.
+///
+/// ```
+/// use otlp_sync::trace::Tracer;
+/// let tracer = Tracer::noop();
+/// let answer = tracer.in_span("compute", |span| {
+///     span.set_attribute("input", 6);
+///     42
+/// });
+/// assert_eq!(answer, 42);
+/// let span = tracer.span("read_adc").attr("channel", 3).start();
+/// assert!(!span.is_recording());
+/// span.end();
+/// ```
+#[derive(Clone)]
+pub struct Tracer {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Tracer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tracer")
+            .field("scope", &self.inner.scope.name)
+            .field("enabled", &self.inner.sender.is_some())
+            .field("sampler", &self.inner.settings.sampler)
+            .field("limits", &self.inner.settings.limits)
+            .finish()
+    }
+}
+
+impl Tracer {
+    /// A tracer for `scope` that sends finished, sampled spans through `sender`; `None`
+    /// makes a no-op tracer.
+    pub fn new(
+        sender: Option<RecordSender>,
+        scope: Arc<InstrumentationScope>,
+        settings: TraceSettings,
+    ) -> Tracer {
+        let may_record = sender.is_some() && !matches!(settings.sampler, Sampler::AlwaysOff);
+        Tracer {
+            inner: Arc::new(Inner {
+                sender,
+                scope,
+                settings,
+                may_record,
+            }),
+        }
+    }
+
+    /// A tracer that records and sends nothing.
+    pub fn noop() -> Tracer {
+        Tracer::new(
+            None,
+            Arc::new(InstrumentationScope::default()),
+            TraceSettings::default(),
+        )
+    }
+
+    /// Whether spans can be sent (the tracer has a sender).
+    pub fn is_enabled(&self) -> bool {
+        self.inner.sender.is_some()
+    }
+
+    /// The instrumentation scope of this tracer's spans.
+    pub fn scope(&self) -> &Arc<InstrumentationScope> {
+        &self.inner.scope
+    }
+
+    /// The sampler, limits and id generator.
+    pub fn settings(&self) -> &TraceSettings {
+        &self.inner.settings
+    }
+
+    /// A builder for a span named `name`; call [`SpanBuilder::start`] on it. Its parent
+    /// is the thread's current span context unless the builder says otherwise.
+    pub fn span(&self, name: impl Into<Str>) -> SpanBuilder<'_> {
+        SpanBuilder::new(self, name.into())
+    }
+
+    /// Starts a span named `name`, makes it current on this thread while `f` runs, and
+    /// ends it when `f` returns (or unwinds).
+    ///
+    /// The span is current only on this thread: threads `f` spawns, and async tasks that
+    /// move between threads, do not see it unless given its context
+    /// ([`ActiveSpan::span_context`], [`SpanBuilder::parent`]).
+    pub fn in_span<T>(&self, name: impl Into<Str>, f: impl FnOnce(&mut ActiveSpan) -> T) -> T {
+        let mut span = self.span(name).start();
+        let guard = span.enter();
+        let out = f(&mut span);
+        drop(guard);
+        drop(span);
+        out
+    }
+}
