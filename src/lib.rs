@@ -10,7 +10,8 @@
 //!   caller-owned buffer; decoding of export responses.
 //! * [`compress`]: request body compression (gzip, zlib "deflate", zstd).
 //! * `logs`: the `Logger` API; `resource`: the exported resource (configured, SDK and
-//!   detected attributes); `bridge::log` (feature `log`): the `log` crate bridge.
+//!   detected attributes); `bridge::log` (feature `log`): the `log` crate bridge;
+//!   `bridge::tracing` (feature `tracing`): the `tracing` layer.
 //!
 //! With default features off the crate is `#![no_std]` and needs only `alloc`.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -19,7 +20,7 @@
 
 extern crate alloc;
 
-#[cfg(feature = "log")]
+#[cfg(any(feature = "log", feature = "tracing"))]
 pub mod bridge;
 pub mod compress;
 #[cfg(feature = "std")]
