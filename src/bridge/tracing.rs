@@ -9,7 +9,7 @@
 //! | field `otel.kind` (`"server"`, `"client"`, `"producer"`, `"consumer"`, `"internal"`) | span kind, when recorded at creation (a kind cannot change after the start); [`SpanKind::Internal`] otherwise |
 //! | fields `otel.status_code` (`"ok"`, `"error"`) and `otel.status_message` | span status, set when the span ends (the message is kept only with `error`) |
 //! | other fields, at creation and through `Span::record` | attributes: `i64`, `u64` (one above `i64::MAX` as its decimal string), `f64`, `bool` and `&str` keep their types; errors by their `Display` form, anything else by its `Debug` form |
-//! | parent span | parent: the parent tracing span's OTLP span; for a span whose parent is not one of this layer's spans (or that has no tracing parent), the thread's [`current_span_context`] (a root span when there is none); a span made with `parent: None` is a root |
+//! | parent span | parent: the parent tracing span's OTLP span (or a context entered with this crate's API inside it, such as an [`ActiveSpan`](crate::trace::ActiveSpan)'s: the innermost wins); for a span whose parent is not one of this layer's spans (or that has no tracing parent), the thread's [`current_span_context`] (a root span when there is none); a span made with `parent: None` is a root |
 //! | `follows_from` | a link |
 //! | event | a log record of the layer's [`Logger`] ([`EventMode::Logs`], the default), an event on the event's span ([`EventMode::SpanEvents`]), or both ([`EventMode::Both`]) |
 //! | event level | severity: `TRACE` 1, `DEBUG` 5, `INFO` 9, `WARN` 13, `ERROR` 17 (span events: the attribute `level`) |
@@ -326,10 +326,25 @@ where
             let parent = if attrs.is_root() {
                 None
             } else {
-                span_ref
-                    .parent()
-                    .and_then(|p| p.extensions().get::<SpanData>().map(|d| d.span.span_context().clone()))
-                    .or_else(current_span_context)
+                let current = current_span_context();
+                let ours = span_ref.parent().and_then(|p| {
+                    p.extensions()
+                        .get::<SpanData>()
+                        .map(|d| d.span.span_context().clone())
+                });
+                match ours {
+                    // A context entered through this crate's API inside the (entered)
+                    // tracing parent is the innermost one: it wins.
+                    Some(p) if attrs.is_contextual() && current.is_some() => {
+                        let top = ENTERED
+                            .try_with(|e| e.borrow().last().map(|(_, c, _)| c.clone()))
+                            .ok()
+                            .flatten();
+                        if current == top { Some(p) } else { current }
+                    }
+                    Some(p) => Some(p),
+                    None => current,
+                }
             };
             let name: Str = match fields.name.take() {
                 Some(n) => Cow::Owned(n),
@@ -427,7 +442,11 @@ where
                 }
                 let context = span_ref
                     .as_ref()
-                    .and_then(|s| s.extensions().get::<SpanData>().map(|d| d.span.span_context().clone()))
+                    .and_then(|s| {
+                        s.extensions()
+                            .get::<SpanData>()
+                            .map(|d| d.span.span_context().clone())
+                    })
                     .filter(SpanContext::is_valid);
                 if let Some(c) = context {
                     record = record.trace_context(c.trace_id, c.span_id, c.trace_flags);
