@@ -1,1 +1,90 @@
-fn main() {}
+//! The `log` bridge: `log` records exported as OTLP log records.
+//!
+//! ```sh
+//! cargo run --example log_bridge --features log
+//! ```
+//!
+//! With no `OTEL_EXPORTER_OTLP_*ENDPOINT` set it exports to a receiver of its own on
+//! 127.0.0.1 (the tests' fake collector) and prints what arrived; otherwise it exports
+//! there and prints the exporter's counters. Exits with status 1 if nothing arrived.
+
+#[path = "../tests/support/collector.rs"]
+mod collector;
+
+use collector::{Collector, Decoded};
+use otlp_sync::bridge::log::OtlpLogger;
+use otlp_sync::config::ConfigBuilder;
+use otlp_sync::exporter::Exporter;
+use std::process::ExitCode;
+use std::time::Duration;
+
+const ENDPOINT_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+];
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("log_bridge FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let remote = ENDPOINT_VARS
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()));
+    let receiver = match remote {
+        true => None,
+        false => Some(Collector::start_on(0).map_err(|e| format!("loopback receiver: {e}"))?),
+    };
+    let mut builder = ConfigBuilder::from_env().service_name("log-bridge-example");
+    if let Some(r) = &receiver {
+        builder = builder.endpoint(r.url(""));
+    }
+    let config = builder.build().map_err(|e| e.to_string())?;
+    let exporter = Exporter::new(config).map_err(|e| e.to_string())?;
+
+    OtlpLogger::new(exporter.logger("app"))
+        .max_level(log::LevelFilter::Debug)
+        .install()
+        .map_err(|e| e.to_string())?;
+    log::info!(items = 3; "order received");
+    log::debug!(table = "orders"; "query planned");
+    log::warn!(latency_ms = 120; "slow query");
+    exporter
+        .shutdown(Duration::from_secs(5))
+        .map_err(|e| format!("shutdown: {e}"))?;
+
+    let stats = exporter.stats();
+    let mut logs = 0;
+    match &receiver {
+        Some(r) => {
+            for request in r.requests() {
+                match request.decoded {
+                    Some(Decoded::Logs(l)) => {
+                        for s in l.resource_logs.iter().flat_map(|rl| &rl.scope_logs) {
+                            for rec in &s.log_records {
+                                logs += 1;
+                                let body = rec.body.as_ref().and_then(|b| b.value.as_ref());
+                                println!("log  {} {body:?}", rec.severity_text);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None => {
+            logs = stats.logs.exported;
+        }
+    }
+    println!("arrived: {logs} log records");
+    if logs == 0 {
+        return Err("nothing arrived".into());
+    }
+    Ok(())
+}
