@@ -59,27 +59,20 @@ fn run() -> Result<(), String> {
         .shutdown(Duration::from_secs(5))
         .map_err(|e| format!("shutdown: {e}"))?;
 
-    let stats = exporter.stats();
-    let mut logs = 0;
-    match &receiver {
-        Some(r) => {
-            for request in r.requests() {
-                match request.decoded {
-                    Some(Decoded::Logs(l)) => {
-                        for s in l.resource_logs.iter().flat_map(|rl| &rl.scope_logs) {
-                            for rec in &s.log_records {
-                                logs += 1;
-                                let body = rec.body.as_ref().and_then(|b| b.value.as_ref());
-                                println!("log  {} {body:?}", rec.severity_text);
-                            }
-                        }
-                    }
-                    _ => {}
+    let mut logs = exporter.stats().logs.exported;
+    if let Some(r) = &receiver {
+        logs = 0;
+        for request in r.requests() {
+            let Some(Decoded::Logs(l)) = request.decoded else {
+                continue;
+            };
+            for s in l.resource_logs.iter().flat_map(|rl| &rl.scope_logs) {
+                for rec in &s.log_records {
+                    logs += 1;
+                    let body = rec.body.as_ref().and_then(|b| b.value.as_ref());
+                    println!("log  {} {body:?}", rec.severity_text);
                 }
             }
-        }
-        None => {
-            logs = stats.logs.exported;
         }
     }
     println!("arrived: {logs} log records");
