@@ -315,3 +315,39 @@ fn target_and_code_attributes_on_request() {
     }
     e.shutdown(WAIT).unwrap();
 }
+
+#[test]
+fn foreign_parents_fall_back_to_the_current_context_and_exits_may_interleave() {
+    let c = Collector::start();
+    let e = exporter(&c);
+    let tracer = e.tracer("direct");
+    let subscriber = Registry::default().with(layer(&e));
+    tracing::subscriber::with_default(subscriber, || {
+        tracer.in_span("direct", |_| {
+            // The layer skips its own target's spans: their children take the thread's
+            // current context (here the otlp_sync span) as parent.
+            let _own = tracing::info_span!(target: "otlp_sync::x", "own").entered();
+            let _c = tracing::info_span!("under_own").entered();
+        });
+        // Exiting in another order than entering keeps the current context right.
+        let a = tracing::info_span!("a");
+        let b = tracing::info_span!(parent: None, "b");
+        let ga = a.enter();
+        let gb = b.enter();
+        let b_ctx = current_span_context().expect("b is current");
+        drop(ga);
+        assert_eq!(current_span_context(), Some(b_ctx), "b stays current");
+        drop(gb);
+        assert_eq!(current_span_context(), None);
+    });
+    e.flush(WAIT).unwrap();
+    let (spans, _) = received(&c);
+    assert_eq!(spans.len(), 4, "{:?}", names(&spans));
+    let direct = span(&spans, "direct");
+    let under_own = span(&spans, "under_own");
+    assert_eq!(under_own.parent_span_id, direct.span_id);
+    assert_eq!(under_own.trace_id, direct.trace_id);
+    assert!(span(&spans, "a").parent_span_id.is_empty());
+    assert!(span(&spans, "b").parent_span_id.is_empty());
+    e.shutdown(WAIT).unwrap();
+}
