@@ -9,7 +9,7 @@
 //! | field `otel.kind` (`"server"`, `"client"`, `"producer"`, `"consumer"`, `"internal"`) | span kind, when recorded at creation (a kind cannot change after the start); [`SpanKind::Internal`] otherwise |
 //! | fields `otel.status_code` (`"ok"`, `"error"`) and `otel.status_message` | span status, set when the span ends (the message is kept only with `error`) |
 //! | other fields, at creation and through `Span::record` | attributes: `i64`, `u64` (one above `i64::MAX` as its decimal string), `f64`, `bool` and `&str` keep their types; errors by their `Display` form, anything else by its `Debug` form |
-//! | parent span | parent: the parent tracing span's OTLP span (or a context entered with this crate's API inside it, such as an [`ActiveSpan`](crate::trace::ActiveSpan)'s: the innermost wins); for a span whose parent is not one of this layer's spans (or that has no tracing parent), the thread's [`current_span_context`] (a root span when there is none); a span made with `parent: None` is a root |
+//! | parent span | parent: the parent tracing span's OTLP span (or a context entered with this crate's API inside it, such as an [`ActiveSpan`]'s: the innermost wins); for a span whose parent is not one of this layer's spans (or that has no tracing parent), the thread's [`current_span_context`] (a root span when there is none); a span made with `parent: None` is a root |
 //! | `follows_from` | a link |
 //! | event | a log record of the layer's [`Logger`] ([`EventMode::Logs`], the default), an event on the event's span ([`EventMode::SpanEvents`]), or both ([`EventMode::Both`]) |
 //! | event level | severity: `TRACE` 1, `DEBUG` 5, `INFO` 9, `WARN` 13, `ERROR` 17 (span events: the attribute `level`) |
@@ -21,7 +21,7 @@
 //! While a tracing span is entered, its OTLP context is also the thread's current span
 //! context of this crate ([`current_span_context`]): [`Logger`] records and [`Tracer`]
 //! spans made inside it are tied to it, as are tracing spans made inside an entered
-//! [`ActiveSpan`](crate::trace::ActiveSpan).
+//! [`ActiveSpan`].
 //!
 //! # No loops
 //!
