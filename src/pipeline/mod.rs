@@ -242,9 +242,17 @@ impl Shared {
     ) -> Result<(), RecordError<T>> {
         let counters = self.counters.signal(T::SIGNAL);
         // Counted before it is enqueued, so a concurrent flush never sees an
-        // enqueued-but-uncounted record.
-        counters.offered.fetch_add(1, Ordering::SeqCst);
-        if self.closed.load(Ordering::SeqCst) {
+        // enqueued-but-uncounted record. Relaxed is enough: the worker reads `offered`
+        // for a flush only after taking the request from the control channel, and counts
+        // a record (`exported`, `dropped`) only after taking it from the queue; both
+        // channels hand over with release/acquire, so an increment made before either
+        // hand-over is visible to the worker. No other memory is published through it.
+        // (On x86-64 this is the same `lock xadd` as SeqCst; it matters on ARM.)
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        // Acquire pairs with the SeqCst store by `shutdown` (or the worker). A stale
+        // `false` is harmless: the record is then taken by the last drain, or swept and
+        // counted by the `drained` check below.
+        if self.closed.load(Ordering::Acquire) {
             counters.not_delivered.fetch_add(1, Ordering::SeqCst);
             counters.add_dropped(self.closed_reason(), 1);
             return Err(RecordError::ShutDown(record));
@@ -260,6 +268,9 @@ impl Shared {
         };
         match result {
             Ok(()) => {
+                // SeqCst, not weaker: one side of a store-load handshake with the worker
+                // (it stores `drained`, then sweeps the queue; we enqueue, then load
+                // `drained`), so at least one of the two must see the other's write.
                 if self.drained.load(Ordering::SeqCst) {
                     // The worker is gone: nobody else will take this record out.
                     self.sweep(lane);
