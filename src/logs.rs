@@ -52,7 +52,7 @@
 use crate::model::{
     AnyValue, Attributes, InstrumentationScope, KeyValue, LogRecord, Severity, SpanId, Str, TraceId,
 };
-use crate::pipeline::{RecordError, RecordSender};
+use crate::pipeline::{RecordError, RecordSender, ScopeHandle};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
@@ -103,7 +103,8 @@ pub fn severity_text(severity: Severity) -> &'static str {
 }
 
 struct Inner {
-    sender: Option<RecordSender>,
+    /// The sender, and the logger's scope as registered with its pipeline.
+    sender: Option<(RecordSender, ScopeHandle)>,
     scope: Arc<InstrumentationScope>,
 }
 
@@ -128,7 +129,13 @@ impl Logger {
     /// nothing.
     pub fn new(sender: Option<RecordSender>, scope: Arc<InstrumentationScope>) -> Logger {
         Logger {
-            inner: Arc::new(Inner { sender, scope }),
+            inner: Arc::new(Inner {
+                sender: sender.map(|s| {
+                    let handle = s.register_scope(&scope);
+                    (s, handle)
+                }),
+                scope,
+            }),
         }
     }
 
@@ -167,14 +174,14 @@ impl Logger {
     )]
     pub fn try_emit(&self, record: LogRecord) -> Result<(), RecordError<LogRecord>> {
         match &self.inner.sender {
-            Some(sender) => send(sender, &self.inner.scope, record),
+            Some((sender, scope)) => send(sender, *scope, record),
             None => Ok(()),
         }
     }
 
     /// Emits `body` at `severity`, timestamped now.
     pub fn log(&self, severity: Severity, body: impl Into<AnyValue>) {
-        if let Some(sender) = &self.inner.sender {
+        if let Some((sender, scope)) = &self.inner.sender {
             let now = now_unix_nano();
             let record = LogRecord {
                 time_unix_nano: now,
@@ -183,7 +190,7 @@ impl Logger {
                 body: body.into(),
                 ..LogRecord::default()
             };
-            let _ = send(sender, &self.inner.scope, record);
+            let _ = send(sender, *scope, record);
         }
     }
 
@@ -230,9 +237,10 @@ impl Logger {
 
     /// Completes and queues `record` under `scope` instead of the logger's own.
     #[cfg_attr(not(feature = "log"), allow(dead_code))]
-    pub(crate) fn emit_in(&self, scope: &Arc<InstrumentationScope>, record: LogRecord) {
-        if let Some(sender) = &self.inner.sender {
-            let _ = send(sender, scope, record);
+    pub(crate) fn emit_in(&self, scope: &Arc<InstrumentationScope>, mut record: LogRecord) {
+        if let Some((sender, _)) = &self.inner.sender {
+            complete(&mut record, now_unix_nano);
+            let _ = sender.send_log(scope, record);
         }
     }
 }
@@ -244,11 +252,11 @@ impl Logger {
 )]
 fn send(
     sender: &RecordSender,
-    scope: &Arc<InstrumentationScope>,
+    scope: ScopeHandle,
     mut record: LogRecord,
 ) -> Result<(), RecordError<LogRecord>> {
     complete(&mut record, now_unix_nano);
-    sender.send_log(scope, record)
+    sender.send_log_in(scope, record)
 }
 
 /// Fills what the SDK fills: observed time, severity text, trace context.
@@ -361,7 +369,7 @@ impl LogRecordBuilder<'_> {
         reason = "the record is handed back by value, as the pipeline does"
     )]
     pub fn try_emit(self) -> Result<(), RecordError<LogRecord>> {
-        let Some(sender) = &self.logger.inner.sender else {
+        let Some((sender, scope)) = &self.logger.inner.sender else {
             return Ok(());
         };
         let mut record = self.record;
@@ -372,7 +380,7 @@ impl LogRecordBuilder<'_> {
                 record.observed_time_unix_nano = now;
             }
         }
-        send(sender, &self.logger.inner.scope, record)
+        send(sender, *scope, record)
     }
 }
 

@@ -74,8 +74,8 @@ use batch::Record;
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
 use stats::{Counters, Reason};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -86,8 +86,84 @@ const REPLY_GRACE: Duration = Duration::from_millis(25);
 /// Capacity of the control channel (flush and shutdown requests).
 const CONTROL_CAPACITY: usize = 16;
 
-/// A record on its way to the worker, with its scope.
-type Item<T> = (Arc<InstrumentationScope>, T);
+/// A record on its way to the worker, with the id of its scope in [`Shared::scopes`].
+///
+/// An id rather than an `Arc` clone: cloning (and the worker dropping) the scope's `Arc`
+/// per record made its reference count a cache line shared by every producer and the
+/// worker.
+type Item<T> = (ScopeId, T);
+
+/// Index of a scope in the pipeline's scope registry ([`Shared::scopes`]).
+type ScopeId = u32;
+
+/// The registry's entry 0: the default scope, used for a [`ScopeHandle`] of another
+/// pipeline and when the registry is full.
+const DEFAULT_SCOPE: ScopeId = 0;
+
+/// The most distinct scopes a pipeline registers; later ones are sent under their
+/// equal-by-value registered scope, or else the default scope.
+const MAX_SCOPES: usize = 1 << 16;
+
+/// Tags each pipeline, so a [`ScopeHandle`] is only honoured by the pipeline that made it.
+static NEXT_PIPELINE_TAG: AtomicU32 = AtomicU32::new(1);
+
+/// A scope registered with a pipeline by [`RecordSender::register_scope`]: a small `Copy`
+/// id that [`RecordSender::send_span_in`] and its siblings send instead of the scope.
+///
+/// A handle of another pipeline is not an error: records sent with it go out under the
+/// default (empty) instrumentation scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScopeHandle {
+    pipeline: u32,
+    id: ScopeId,
+}
+
+/// The scopes records are sent under, append-only: an id, once handed out, names the
+/// same scope for the pipeline's life (so the worker may cache what it has read).
+#[derive(Debug)]
+struct ScopeRegistry {
+    scopes: RwLock<Vec<Arc<InstrumentationScope>>>,
+}
+
+impl ScopeRegistry {
+    fn new() -> Self {
+        ScopeRegistry {
+            scopes: RwLock::new(vec![Arc::new(InstrumentationScope::default())]),
+        }
+    }
+
+    /// The id of `scope`: the same `Arc`, else an equal scope, else a new entry.
+    fn register(&self, scope: &Arc<InstrumentationScope>) -> ScopeId {
+        let find = |scopes: &[Arc<InstrumentationScope>]| {
+            scopes
+                .iter()
+                .position(|s| Arc::ptr_eq(s, scope))
+                .or_else(|| scopes.iter().position(|s| **s == **scope))
+                .and_then(|i| ScopeId::try_from(i).ok())
+        };
+        if let Some(id) = find(&self.scopes.read().unwrap_or_else(|e| e.into_inner())) {
+            return id;
+        }
+        let mut scopes = self.scopes.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(id) = find(&scopes) {
+            return id;
+        }
+        if scopes.len() >= MAX_SCOPES {
+            return DEFAULT_SCOPE;
+        }
+        let id = ScopeId::try_from(scopes.len()).unwrap_or(DEFAULT_SCOPE);
+        scopes.push(Arc::clone(scope));
+        id
+    }
+
+    /// Appends to `cache` the entries it lacks (the worker's copy).
+    fn refresh(&self, cache: &mut Vec<Arc<InstrumentationScope>>) {
+        let scopes = self.scopes.read().unwrap_or_else(|e| e.into_inner());
+        if let Some(new) = scopes.get(cache.len()..) {
+            cache.extend(new.iter().cloned());
+        }
+    }
+}
 
 /// One signal's queue. Both ends live in [`Shared`]: the receiver clone lets producers
 /// evict the oldest record ([`FullPolicy::DropOldest`]) and clean up after shutdown.
@@ -122,6 +198,10 @@ struct Shared {
     /// Per signal (by [`stats::index`]): whether a full queue already dropped a record and
     /// said so. Only the first drop is reported; the rest are counted.
     queue_full_reported: [AtomicBool; 3],
+    /// The scopes records are sent under.
+    scopes: ScopeRegistry,
+    /// This pipeline's tag in its [`ScopeHandle`]s.
+    tag: u32,
 }
 
 impl Shared {
@@ -157,19 +237,27 @@ impl Shared {
     fn send<T: Record>(
         &self,
         lane: &Lane<T>,
-        scope: &Arc<InstrumentationScope>,
+        scope: ScopeId,
         record: T,
     ) -> Result<(), RecordError<T>> {
         let counters = self.counters.signal(T::SIGNAL);
         // Counted before it is enqueued, so a concurrent flush never sees an
-        // enqueued-but-uncounted record.
-        counters.offered.fetch_add(1, Ordering::SeqCst);
-        if self.closed.load(Ordering::SeqCst) {
+        // enqueued-but-uncounted record. Relaxed is enough: the worker reads `offered`
+        // for a flush only after taking the request from the control channel, and counts
+        // a record (`exported`, `dropped`) only after taking it from the queue; both
+        // channels hand over with release/acquire, so an increment made before either
+        // hand-over is visible to the worker. No other memory is published through it.
+        // (On x86-64 this is the same `lock xadd` as SeqCst; it matters on ARM.)
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        // Acquire pairs with the SeqCst store by `shutdown` (or the worker). A stale
+        // `false` is harmless: the record is then taken by the last drain, or swept and
+        // counted by the `drained` check below.
+        if self.closed.load(Ordering::Acquire) {
             counters.not_delivered.fetch_add(1, Ordering::SeqCst);
             counters.add_dropped(self.closed_reason(), 1);
             return Err(RecordError::ShutDown(record));
         }
-        let item = (Arc::clone(scope), record);
+        let item = (scope, record);
         let result = match self.full_policy {
             FullPolicy::Drop => lane.tx.try_send(item).map_err(TrySendError::into_inner),
             FullPolicy::Block(wait) => lane
@@ -180,6 +268,9 @@ impl Shared {
         };
         match result {
             Ok(()) => {
+                // SeqCst, not weaker: one side of a store-load handshake with the worker
+                // (it stores `drained`, then sweeps the queue; we enqueue, then load
+                // `drained`), so at least one of the two must see the other's write.
                 if self.drained.load(Ordering::SeqCst) {
                     // The worker is gone: nobody else will take this record out.
                     self.sweep(lane);
@@ -415,7 +506,108 @@ pub struct RecordSender {
     shared: Arc<Shared>,
 }
 
+std::thread_local! {
+    /// The scope this thread last sent by reference: (pipeline tag, scope address, id).
+    /// The `&Arc` sends skip the registry lookup when it repeats. The address is a safe
+    /// key: the pipeline's registry keeps its own clone of every registered scope, so the
+    /// address is not reused while that pipeline (its tag) lives.
+    static LAST_SCOPE: std::cell::Cell<(u32, usize, ScopeId)> =
+        const { std::cell::Cell::new((0, 0, DEFAULT_SCOPE)) };
+}
+
 impl RecordSender {
+    fn new(shared: Arc<Shared>) -> Self {
+        RecordSender { shared }
+    }
+
+    /// Registers `scope` with the pipeline (once; the same `Arc` or an equal scope gets the
+    /// same handle), for the `*_in` sends. Takes a lock: do it once per tracer or logger,
+    /// not per record.
+    pub fn register_scope(&self, scope: &Arc<InstrumentationScope>) -> ScopeHandle {
+        ScopeHandle {
+            pipeline: self.shared.tag,
+            id: self.shared.scopes.register(scope),
+        }
+    }
+
+    /// The registry id of `handle` on this pipeline.
+    fn id_of(&self, handle: ScopeHandle) -> ScopeId {
+        if handle.pipeline == self.shared.tag {
+            handle.id
+        } else {
+            DEFAULT_SCOPE
+        }
+    }
+
+    /// The registry id of `scope`, by the thread's one-entry cache when it can.
+    fn id_for(&self, scope: &Arc<InstrumentationScope>) -> ScopeId {
+        let tag = self.shared.tag;
+        let addr = Arc::as_ptr(scope) as usize;
+        let cached = LAST_SCOPE
+            .try_with(|last| {
+                let (t, a, id) = last.get();
+                (t == tag && a == addr).then_some(id)
+            })
+            .ok()
+            .flatten();
+        if let Some(id) = cached {
+            return id;
+        }
+        let id = self.shared.scopes.register(scope);
+        let _ = LAST_SCOPE.try_with(|last| last.set((tag, addr, id)));
+        id
+    }
+
+    /// Queues a finished span of the scope `scope` (see
+    /// [`register_scope`](Self::register_scope)); otherwise as
+    /// [`send_span`](Self::send_span), which it saves a scope lookup.
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the record is handed back by value, as crossbeam does; boxing would allocate"
+    )]
+    pub fn send_span_in(&self, scope: ScopeHandle, span: Span) -> Result<(), RecordError<Span>> {
+        self.shared
+            .send(&self.shared.traces, self.id_of(scope), span)
+    }
+
+    /// Queues a log record of a registered scope. Same contract as
+    /// [`send_span_in`](Self::send_span_in).
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the record is handed back by value, as crossbeam does; boxing would allocate"
+    )]
+    pub fn send_log_in(
+        &self,
+        scope: ScopeHandle,
+        log: LogRecord,
+    ) -> Result<(), RecordError<LogRecord>> {
+        self.shared.send(&self.shared.logs, self.id_of(scope), log)
+    }
+
+    /// Queues a metric of a registered scope. Same contract as
+    /// [`send_span_in`](Self::send_span_in).
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span).
+    #[expect(
+        clippy::result_large_err,
+        reason = "the record is handed back by value, as crossbeam does; boxing would allocate"
+    )]
+    pub fn send_metric_in(
+        &self,
+        scope: ScopeHandle,
+        metric: Metric,
+    ) -> Result<(), RecordError<Metric>> {
+        self.shared
+            .send(&self.shared.metrics, self.id_of(scope), metric)
+    }
+
     /// Queues a finished span. Never blocks unless [`FullPolicy::Block`] is configured.
     ///
     /// # Errors
@@ -430,7 +622,8 @@ impl RecordSender {
         scope: &Arc<InstrumentationScope>,
         span: Span,
     ) -> Result<(), RecordError<Span>> {
-        self.shared.send(&self.shared.traces, scope, span)
+        self.shared
+            .send(&self.shared.traces, self.id_for(scope), span)
     }
 
     /// Queues a log record. Same contract as [`send_span`](Self::send_span).
@@ -446,7 +639,7 @@ impl RecordSender {
         scope: &Arc<InstrumentationScope>,
         log: LogRecord,
     ) -> Result<(), RecordError<LogRecord>> {
-        self.shared.send(&self.shared.logs, scope, log)
+        self.shared.send(&self.shared.logs, self.id_for(scope), log)
     }
 
     /// Queues a metric. Same contract as [`send_span`](Self::send_span).
@@ -462,7 +655,8 @@ impl RecordSender {
         scope: &Arc<InstrumentationScope>,
         metric: Metric,
     ) -> Result<(), RecordError<Metric>> {
-        self.shared.send(&self.shared.metrics, scope, metric)
+        self.shared
+            .send(&self.shared.metrics, self.id_for(scope), metric)
     }
 
     /// A snapshot of the pipeline's counters.
@@ -536,6 +730,8 @@ impl Pipeline {
             drained: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
             queue_full_reported: Default::default(),
+            scopes: ScopeRegistry::new(),
+            tag: NEXT_PIPELINE_TAG.fetch_add(1, Ordering::Relaxed),
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         // A NUL byte in a thread name makes `spawn` panic.
@@ -569,9 +765,7 @@ impl Pipeline {
 
     /// A handle for queueing records.
     pub fn sender(&self) -> RecordSender {
-        RecordSender {
-            shared: Arc::clone(&self.shared),
-        }
+        RecordSender::new(Arc::clone(&self.shared))
     }
 
     /// A snapshot of the counters.

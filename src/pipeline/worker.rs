@@ -7,7 +7,7 @@ use super::{Control, Item, PipelineConfig, Reply, Shared};
 use crate::compress::{Compression, Compressor};
 use crate::encode::Encoding;
 use crate::encode::response::{decode_export_response, error_message};
-use crate::model::{LogRecord, Metric, Resource, Signal, Span};
+use crate::model::{InstrumentationScope, LogRecord, Metric, Resource, Signal, Span};
 use crate::retry::{Backoff, Disposition, DropReason, NextAttempt, classify};
 use crate::transport::{Request, Response, Transport, TransportError};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Select, TryRecvError};
@@ -82,6 +82,8 @@ struct Worker {
     received: [u64; 3],
     /// The metrics producer and its schedule, if any (see `collect_metrics`).
     collection: Option<Collection>,
+    /// The worker's copy of the scope registry, refreshed when an id is beyond it.
+    scopes: Vec<Arc<InstrumentationScope>>,
 }
 
 /// Everything an export needs apart from the batch.
@@ -138,6 +140,7 @@ impl Worker {
             logs_rx: shared.logs.rx.clone(),
             received: [0; 3],
             collection: None,
+            scopes: Vec::new(),
             ex,
         }
     }
@@ -216,15 +219,15 @@ impl Worker {
     fn pull(&mut self, signal: Signal) -> bool {
         match signal {
             Signal::Traces => match self.traces_rx.try_recv() {
-                Ok(item) => self.accept(item),
+                Ok(item) => self.accept_item(item),
                 Err(_) => return false,
             },
             Signal::Metrics => match self.metrics_rx.try_recv() {
-                Ok(item) => self.accept(item),
+                Ok(item) => self.accept_item(item),
                 Err(_) => return false,
             },
             Signal::Logs => match self.logs_rx.try_recv() {
-                Ok(item) => self.accept(item),
+                Ok(item) => self.accept_item(item),
                 Err(_) => return false,
             },
         }
@@ -235,24 +238,39 @@ impl Worker {
     fn pull_until(&mut self, signal: Signal, until: Instant) -> bool {
         match signal {
             Signal::Traces => match self.traces_rx.recv_deadline(until) {
-                Ok(item) => self.accept(item),
+                Ok(item) => self.accept_item(item),
                 Err(_) => return false,
             },
             Signal::Metrics => match self.metrics_rx.recv_deadline(until) {
-                Ok(item) => self.accept(item),
+                Ok(item) => self.accept_item(item),
                 Err(_) => return false,
             },
             Signal::Logs => match self.logs_rx.recv_deadline(until) {
-                Ok(item) => self.accept(item),
+                Ok(item) => self.accept_item(item),
                 Err(_) => return false,
             },
         }
         true
     }
 
+    /// Takes in a record received from a queue: [`accept`](Self::accept) under the scope
+    /// its id names.
+    fn accept_item<T: Routed>(&mut self, (id, record): Item<T>) {
+        let id = usize::try_from(id).unwrap_or(usize::MAX);
+        if id >= self.scopes.len() {
+            // Registered before it was sent: the registry has it by now.
+            self.ex.shared.scopes.refresh(&mut self.scopes);
+        }
+        let scope = match self.scopes.get(id).or_else(|| self.scopes.first()) {
+            Some(scope) => Arc::clone(scope),
+            None => Arc::new(InstrumentationScope::default()),
+        };
+        self.accept(scope, record);
+    }
+
     /// Adds a record to its batch, exporting the batch first if the record would push it
     /// over its byte bound, and after if it is then full.
-    fn accept<T: Routed>(&mut self, (scope, record): Item<T>) {
+    fn accept<T: Routed>(&mut self, scope: Arc<InstrumentationScope>, record: T) {
         let i = index(T::SIGNAL);
         if let Some(r) = self.received.get_mut(i) {
             *r += 1;
@@ -413,8 +431,8 @@ impl Worker {
         let mut produced = collection.produce();
         let offered = &self.ex.shared.counters.signal(Signal::Metrics).offered;
         offered.fetch_add(produced.len() as u64, Ordering::SeqCst);
-        for item in produced.drain(..) {
-            self.accept(item);
+        for (scope, metric) in produced.drain(..) {
+            self.accept(scope, metric);
         }
         if let Some(c) = self.collection.as_mut() {
             c.restore(produced);

@@ -535,9 +535,9 @@ impl ActiveSpan {
             );
         }
         r.span.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
-        if let Some(sender) = &r.tracer.sender {
+        if let (Some(sender), Some(scope)) = (&r.tracer.sender, r.tracer.scope_handle) {
             // Full or shut down: already counted as dropped by the pipeline.
-            let _ = sender.send_span(&r.tracer.scope, r.span);
+            let _ = sender.send_span_in(scope, r.span);
         }
     }
 }

@@ -6,7 +6,7 @@ use super::sampler::Sampler;
 use super::span::{ActiveSpan, SpanBuilder};
 use crate::config::Warning;
 use crate::model::{InstrumentationScope, Str};
-use crate::pipeline::RecordSender;
+use crate::pipeline::{RecordSender, ScopeHandle};
 use alloc::sync::Arc;
 use core::fmt;
 
@@ -51,6 +51,8 @@ impl TraceSettings {
 pub(crate) struct Inner {
     pub(crate) sender: Option<RecordSender>,
     pub(crate) scope: Arc<InstrumentationScope>,
+    /// `scope` as registered with the sender's pipeline (spans are sent by it).
+    pub(crate) scope_handle: Option<ScopeHandle>,
     pub(crate) settings: TraceSettings,
     /// `false` when no span of this tracer can ever be recorded (disabled, or
     /// `AlwaysOff`): builders then skip storing attributes and links.
@@ -101,10 +103,12 @@ impl Tracer {
         settings: TraceSettings,
     ) -> Tracer {
         let may_record = sender.is_some() && !matches!(settings.sampler, Sampler::AlwaysOff);
+        let scope_handle = sender.as_ref().map(|s| s.register_scope(&scope));
         Tracer {
             inner: Arc::new(Inner {
                 sender,
                 scope,
+                scope_handle,
                 settings,
                 may_record,
             }),
