@@ -33,8 +33,8 @@ use otlp_sync::encode::protobuf::ProtoEncoder;
 use otlp_sync::exporter::Exporter;
 use otlp_sync::model::{
     AggregationTemporality, AnyValue, Event, HistogramDataPoint, InstrumentationScope, KeyValue,
-    LogRecord, Metric, MetricData, NumberDataPoint, NumberValue, Resource, ResourceGroup,
-    ScopeGroup, Severity, Signal, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
+    LogRecord, Metric, MetricData, NumberDataPoint, NumberValue, ResourceGroup, ScopeGroup,
+    Severity, Signal, Span, SpanId, SpanKind, Status, StatusCode, TraceId,
 };
 use otlp_sync::pipeline::Stats;
 use std::borrow::Cow;
@@ -885,18 +885,8 @@ fn check(
 /// The encoded size of the batch (one request body per signal) in each encoding, and
 /// after each compression.
 fn print_sizes(config: &Config, batch: &Batch) {
-    // The resource the exporter sends: the configured attributes plus the SDK's own.
-    let mut attributes = config.resource_attributes().to_vec();
-    for (key, value) in [
-        ("telemetry.sdk.name", "otlp-sync"),
-        ("telemetry.sdk.language", "rust"),
-        ("telemetry.sdk.version", env!("CARGO_PKG_VERSION")),
-    ] {
-        if !attributes.iter().any(|kv| kv.key == key) {
-            attributes.push(KeyValue::new(key, value));
-        }
-    }
-    let resource = Resource::new(attributes);
+    // The resource the exporter sends (configured, SDK and detected attributes).
+    let resource = otlp_sync::resource::detect(config);
     let mut proto = ProtoEncoder::new();
     let mut json = JsonEncoder::new();
     let codecs = [
