@@ -14,7 +14,7 @@ use opentelemetry_proto::tonic::common::v1 as pc;
 use otlp_sync::encode::MAX_ANY_VALUE_DEPTH;
 use otlp_sync::encode::json::JsonEncoder;
 use otlp_sync::encode::protobuf::{
-    ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
+    EncodedRecord, ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
 };
 use otlp_sync::model::{
     AnyValue, HistogramDataPoint, InstrumentationScope, KeyValue, LogRecord, Metric, MetricData,
@@ -51,6 +51,33 @@ fn encode_logs(b: &Batch<LogRecord>) -> Vec<u8> {
 fn encode_metrics(b: &Batch<Metric>) -> Vec<u8> {
     let mut out = Vec::new();
     b.with_groups(|g| ProtoEncoder::new().encode_metrics(g, &mut out));
+    out
+}
+
+/// The request made from the same records each encoded on its own (as the pipeline
+/// queues them), by one reused encoder.
+fn encode_records<T>(
+    b: &Batch<T>,
+    one: impl Fn(&mut ProtoEncoder, &T) -> EncodedRecord,
+) -> Vec<u8> {
+    let mut enc = ProtoEncoder::new();
+    let records = Batch {
+        resources: b
+            .resources
+            .iter()
+            .map(|(resource, scopes)| {
+                let scopes = scopes
+                    .iter()
+                    .map(|(scope, recs)| {
+                        (scope.clone(), recs.iter().map(|r| one(&mut enc, r)).collect())
+                    })
+                    .collect();
+                (resource.clone(), scopes)
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    records.with_groups(|g| enc.encode_records(g, &mut out));
     out
 }
 
@@ -99,6 +126,38 @@ proptest! {
         let got = ExportMetricsServiceRequest::decode(out.as_slice()).expect("decodes");
         assert_same(&got, &want);
         prop_assert_eq!(out, want.encode_to_vec());
+    }
+
+    #[test]
+    fn records_encoded_one_by_one_decode_to_expected(
+        spans in arb_span_batch(),
+        logs in arb_log_batch(),
+        metrics in arb_metric_batch(),
+    ) {
+        let out = encode_records(&spans, |e, s| e.span_record(s));
+        let got = ExportTraceServiceRequest::decode(out.as_slice()).expect("decodes");
+        assert_same(&got, &expected_traces(&spans));
+        prop_assert_eq!(out, encode_traces(&spans));
+        let out = encode_records(&logs, |e, r| e.log_record(r));
+        let got = ExportLogsServiceRequest::decode(out.as_slice()).expect("decodes");
+        assert_same(&got, &expected_logs(&logs));
+        prop_assert_eq!(out, encode_logs(&logs));
+        let out = encode_records(&metrics, |e, m| e.metric_record(m));
+        let got = ExportMetricsServiceRequest::decode(out.as_slice()).expect("decodes");
+        assert_same(&got, &expected_metrics(&metrics));
+        prop_assert_eq!(out, encode_metrics(&metrics));
+        // Each record's bytes are what `*_encoded_len` promised, body after the header.
+        let mut enc = ProtoEncoder::new();
+        for (_, scopes) in &spans.resources {
+            for (_, recs) in scopes {
+                for s in recs {
+                    let r = enc.span_record(s);
+                    prop_assert_eq!(r.len(), span_encoded_len(s));
+                    prop_assert_eq!(r.as_bytes().ends_with(r.body()), true);
+                    prop_assert_eq!(r.as_bytes().first().copied(), Some(0x12));
+                }
+            }
+        }
     }
 
     #[test]

@@ -104,6 +104,80 @@ impl ProtoEncoder {
         self.encode(groups, out);
     }
 
+    /// Appends a request holding records encoded earlier ([`span_record`](Self::span_record)
+    /// and its siblings) to `out`. The request's message type is that of the records: the
+    /// resource and scope framing is the same for all three signals.
+    ///
+    /// The bytes equal those of [`encode_traces`](Self::encode_traces) (or its siblings) for
+    /// the same records:
+    ///
+    /// ```
+    /// use otlp_sync::encode::protobuf::ProtoEncoder;
+    /// use otlp_sync::model::{InstrumentationScope, Resource, ResourceGroup, ScopeGroup};
+    /// use otlp_sync::model::{Span, SpanId, TraceId};
+    ///
+    /// let resource = Resource::default();
+    /// let scope = InstrumentationScope::new("demo");
+    /// let spans = [Span::new("work", TraceId::from_bytes([1; 16]), SpanId::from_bytes([2; 8]))];
+    /// let mut encoder = ProtoEncoder::new();
+    ///
+    /// let mut direct = Vec::new();
+    /// let scopes = [ScopeGroup { scope: &scope, records: &spans }];
+    /// encoder.encode_traces(&[ResourceGroup { resource: &resource, scopes: &scopes }], &mut direct);
+    ///
+    /// let encoded = [encoder.span_record(&spans[0])];
+    /// let mut from_records = Vec::new();
+    /// let scopes = [ScopeGroup { scope: &scope, records: &encoded }];
+    /// encoder.encode_records(&[ResourceGroup { resource: &resource, scopes: &scopes }], &mut from_records);
+    /// assert_eq!(from_records, direct);
+    /// ```
+    pub fn encode_records(
+        &mut self,
+        groups: &[ResourceGroup<'_, EncodedRecord>],
+        out: &mut Vec<u8>,
+    ) {
+        self.encode(groups, out);
+    }
+
+    /// Encodes one span on its own, ready to be copied into a request by
+    /// [`encode_records`](Self::encode_records). The allocation is exactly the size of
+    /// the bytes.
+    pub fn span_record(&mut self, span: &Span) -> EncodedRecord {
+        self.record(span)
+    }
+
+    /// Encodes one log record on its own; see [`span_record`](Self::span_record).
+    pub fn log_record(&mut self, record: &LogRecord) -> EncodedRecord {
+        self.record(record)
+    }
+
+    /// Encodes one metric on its own; see [`span_record`](Self::span_record).
+    pub fn metric_record(&mut self, metric: &Metric) -> EncodedRecord {
+        self.record(metric)
+    }
+
+    fn record<T: Record>(&mut self, r: &T) -> EncodedRecord {
+        self.sizes.clear();
+        let body = r.body_len(&mut self.sizes);
+        let total = len_field(2, body);
+        let mut out = Vec::with_capacity(total);
+        let mut w = Writer {
+            out: &mut out,
+            sizes: &self.sizes,
+            next: 0,
+        };
+        r.write(&mut w);
+        // A record with thousands of nested messages must not pin that much scratch
+        // space in every thread that ever encoded one.
+        if self.sizes.capacity() > MAX_KEPT_SIZES {
+            self.sizes = Vec::new();
+        }
+        EncodedRecord {
+            header: u8::try_from(total - body).unwrap_or(u8::MAX),
+            bytes: out.into_boxed_slice(),
+        }
+    }
+
     fn encode<T: Record>(&mut self, groups: &[ResourceGroup<'_, T>], out: &mut Vec<u8>) {
         self.sizes.clear();
         let mut total = 0;
@@ -119,6 +193,63 @@ impl ProtoEncoder {
         for g in groups {
             w.resource_group(g);
         }
+    }
+}
+
+/// Scratch lengths an encoder keeps between single-record encodes (4 KiB on 64-bit).
+const MAX_KEPT_SIZES: usize = 512;
+
+/// One span, log record or metric encoded on its own (by [`ProtoEncoder::span_record`]
+/// and its siblings): the bytes it takes inside its `Scope*` message, field tag and length
+/// prefix included. [`ProtoEncoder::encode_records`] copies them into a request.
+///
+/// This is how the export pipeline queues records: encoded on the thread that sends them,
+/// a record costs the queue its wire size (one allocation), instead of the model's
+/// several allocations, and the export thread only copies bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EncodedRecord {
+    bytes: alloc::boxed::Box<[u8]>,
+    /// Length of the field tag and length prefix at the front of `bytes`.
+    header: u8,
+}
+
+impl EncodedRecord {
+    /// The bytes, field tag and length prefix included.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The record's message body (without the field tag and length prefix).
+    pub fn body(&self) -> &[u8] {
+        self.bytes.get(usize::from(self.header)..).unwrap_or(&[])
+    }
+
+    /// Bytes the record adds to a request: `as_bytes().len()`.
+    pub fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether there are no bytes (never the case for an encoded record).
+    pub fn is_empty(&self) -> bool {
+        self.bytes.is_empty()
+    }
+}
+
+impl core::fmt::Debug for EncodedRecord {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("EncodedRecord")
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl Record for EncodedRecord {
+    fn body_len<S: Sizes>(&self, _: &mut S) -> usize {
+        self.bytes.len().saturating_sub(usize::from(self.header))
+    }
+
+    fn write(&self, w: &mut Writer<'_>) {
+        w.out.extend_from_slice(&self.bytes);
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::encode::Encoding;
 use crate::encode::json::JsonEncoder;
 use crate::encode::protobuf::{
-    ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
+    EncodedRecord, ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
 };
 use crate::model::{
     InstrumentationScope, LogRecord, Metric, Resource, ResourceGroup, ScopeGroup, Signal, Span,
@@ -42,6 +42,29 @@ pub(crate) trait Record: Send + Sized + 'static {
     fn encoded_len(&self) -> usize;
     /// Appends the request body for `groups` to `out`.
     fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>);
+    /// Encodes one record (protobuf) on its own, for the queue.
+    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord;
+}
+
+/// A record in a queue and a batch: encoded by the thread that sent it (the signal's
+/// encoding is protobuf), or the model value, boxed so that a queue slot stays small
+/// whatever the record type (the JSON encoder works from the model).
+#[derive(Debug)]
+pub(crate) enum Queued<T> {
+    /// The model value.
+    Model(Box<T>),
+    /// The protobuf bytes.
+    Encoded(EncodedRecord),
+}
+
+impl<T: Record> Queued<T> {
+    /// Estimated (model) or exact (encoded) bytes in a request, without the overhead.
+    pub(crate) fn encoded_len(&self) -> usize {
+        match self {
+            Queued::Model(r) => r.encoded_len(),
+            Queued::Encoded(e) => e.len(),
+        }
+    }
 }
 
 impl Record for Span {
@@ -54,6 +77,9 @@ impl Record for Span {
             Encoding::Protobuf => encoders.proto.encode_traces(groups, out),
             Encoding::Json => encoders.json.encode_traces(groups, out),
         }
+    }
+    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord {
+        encoder.span_record(record)
     }
 }
 
@@ -68,6 +94,9 @@ impl Record for LogRecord {
             Encoding::Json => encoders.json.encode_logs(groups, out),
         }
     }
+    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord {
+        encoder.log_record(record)
+    }
 }
 
 impl Record for Metric {
@@ -81,6 +110,9 @@ impl Record for Metric {
             Encoding::Json => encoders.json.encode_metrics(groups, out),
         }
     }
+    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord {
+        encoder.metric_record(record)
+    }
 }
 
 /// Records of one scope.
@@ -88,6 +120,13 @@ impl Record for Metric {
 struct Bucket<T> {
     scope: Arc<InstrumentationScope>,
     records: Vec<T>,
+    encoded: Vec<EncodedRecord>,
+}
+
+impl<T> Bucket<T> {
+    fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.encoded.is_empty()
+    }
 }
 
 /// A batch being filled: records grouped by scope, with its size and age.
@@ -141,18 +180,22 @@ impl<T> Batch<T> {
     pub(crate) fn push(
         &mut self,
         scope: Arc<InstrumentationScope>,
-        record: T,
+        record: Queued<T>,
         estimate: usize,
         now: Instant,
     ) {
         let i = self.bucket_index(&scope);
-        match self.buckets.get_mut(i) {
-            Some(bucket) => bucket.records.push(record),
-            None => {
-                self.buckets.push(Bucket {
-                    scope,
-                    records: vec![record],
-                });
+        if i >= self.buckets.len() {
+            self.buckets.push(Bucket {
+                scope,
+                records: Vec::new(),
+                encoded: Vec::new(),
+            });
+        }
+        if let Some(bucket) = self.buckets.get_mut(i) {
+            match record {
+                Queued::Model(r) => bucket.records.push(*r),
+                Queued::Encoded(e) => bucket.encoded.push(e),
             }
         }
         self.last = i.min(self.buckets.len().saturating_sub(1));
@@ -184,7 +227,20 @@ impl<T> Batch<T> {
             .unwrap_or(self.buckets.len())
     }
 
-    /// The scope groups for the encoders, in first-seen order, skipping empty buckets.
+    /// The scope groups of the records queued encoded, in first-seen order.
+    fn encoded_groups(&self) -> Vec<ScopeGroup<'_, EncodedRecord>> {
+        self.buckets
+            .iter()
+            .filter(|b| !b.encoded.is_empty())
+            .map(|b| ScopeGroup {
+                scope: &b.scope,
+                records: &b.encoded,
+            })
+            .collect()
+    }
+
+    /// The scope groups of the model records, in first-seen order, skipping empty
+    /// buckets.
     pub(crate) fn scope_groups(&self) -> Vec<ScopeGroup<'_, T>> {
         self.buckets
             .iter()
@@ -199,9 +255,10 @@ impl<T> Batch<T> {
     /// Empties the batch, keeping the buckets (and their capacity) of scopes that had
     /// records in it; buckets of scopes idle for a whole batch are freed.
     pub(crate) fn clear(&mut self) {
-        self.buckets.retain(|b| !b.records.is_empty());
+        self.buckets.retain(|b| !b.is_empty());
         for b in &mut self.buckets {
             b.records.clear();
+            b.encoded.clear();
         }
         self.last = 0;
         self.len = 0;
@@ -212,13 +269,29 @@ impl<T> Batch<T> {
 
 impl<T: Record> Batch<T> {
     /// Appends the encoded request for this batch under `resource` to `out`.
+    ///
+    /// Records queued encoded are copied (protobuf only: a signal's records are queued
+    /// encoded only when its encoding is protobuf). A batch holding both kinds becomes one
+    /// request with two `Resource*` entries for the same resource: concatenated protobuf
+    /// messages merge their repeated fields.
     pub(crate) fn encode(&self, resource: &Resource, encoders: &mut Encoders, out: &mut Vec<u8>) {
         let scopes = self.scope_groups();
-        let groups = [ResourceGroup {
-            resource,
-            scopes: &scopes,
-        }];
-        T::encode(encoders, &groups, out);
+        if !scopes.is_empty() || self.buckets.iter().all(|b| b.encoded.is_empty()) {
+            let groups = [ResourceGroup {
+                resource,
+                scopes: &scopes,
+            }];
+            T::encode(encoders, &groups, out);
+        }
+        let encoded = self.encoded_groups();
+        if !encoded.is_empty() {
+            debug_assert_eq!(encoders.encoding, Encoding::Protobuf);
+            let groups = [ResourceGroup {
+                resource,
+                scopes: &encoded,
+            }];
+            encoders.proto.encode_records(&groups, out);
+        }
     }
 }
 
@@ -233,6 +306,10 @@ mod tests {
             TraceId::from_bytes([1; 16]),
             SpanId::from_bytes([2; 8]),
         )
+    }
+
+    fn model(span: Span) -> Queued<Span> {
+        Queued::Model(Box::new(span))
     }
 
     fn names(g: &ScopeGroup<'_, Span>) -> Vec<String> {
@@ -250,12 +327,12 @@ mod tests {
         let a_v2 = Arc::new(v);
         let now = Instant::now();
         let mut batch = Batch::default();
-        batch.push(a.clone(), span("1"), 10, now);
-        batch.push(b.clone(), span("2"), 10, now);
-        batch.push(a2.clone(), span("3"), 10, now);
-        batch.push(a_v2.clone(), span("4"), 10, now);
-        batch.push(b.clone(), span("5"), 10, now);
-        batch.push(a.clone(), span("6"), 10, now);
+        batch.push(a.clone(), model(span("1")), 10, now);
+        batch.push(b.clone(), model(span("2")), 10, now);
+        batch.push(a2.clone(), model(span("3")), 10, now);
+        batch.push(a_v2.clone(), model(span("4")), 10, now);
+        batch.push(b.clone(), model(span("5")), 10, now);
+        batch.push(a.clone(), model(span("6")), 10, now);
         assert_eq!(batch.len(), 6);
         assert_eq!(batch.bytes(), 60);
         let groups = batch.scope_groups();
@@ -276,14 +353,59 @@ mod tests {
     }
 
     #[test]
+    fn encoded_and_model_records_encode_to_the_same_spans() {
+        let a = Arc::new(InstrumentationScope::new("a"));
+        let b = Arc::new(InstrumentationScope::new("b"));
+        let now = Instant::now();
+        let mut proto = ProtoEncoder::new();
+        let resource = Resource::default();
+        let mut encoders = Encoders::new(Encoding::Protobuf);
+
+        // All model: the plain encoder's bytes.
+        let mut models = Batch::default();
+        models.push(a.clone(), model(span("1")), 10, now);
+        models.push(b.clone(), model(span("2")), 10, now);
+        let mut expected = Vec::new();
+        models.encode(&resource, &mut encoders, &mut expected);
+
+        // All encoded: byte for byte the same request.
+        let mut encoded = Batch::<Span>::default();
+        encoded.push(a.clone(), Queued::Encoded(proto.span_record(&span("1"))), 10, now);
+        encoded.push(b.clone(), Queued::Encoded(proto.span_record(&span("2"))), 10, now);
+        let mut got = Vec::new();
+        encoded.encode(&resource, &mut encoders, &mut got);
+        assert_eq!(got, expected);
+        assert_eq!(encoded.len(), 2);
+        encoded.clear();
+        assert!(encoded.is_empty());
+        assert_eq!(encoded.buckets.len(), 2);
+
+        // Mixed: the model part, then the encoded part as a second resource entry.
+        let mut mixed = Batch::<Span>::default();
+        mixed.push(a.clone(), model(span("1")), 10, now);
+        mixed.push(b.clone(), Queued::Encoded(proto.span_record(&span("2"))), 10, now);
+        let mut got = Vec::new();
+        mixed.encode(&resource, &mut encoders, &mut got);
+        let mut first = Vec::new();
+        let only_a = [ScopeGroup { scope: &a, records: &[span("1")][..] }];
+        proto.encode_traces(&[ResourceGroup { resource: &resource, scopes: &only_a }], &mut first);
+        let mut second = Vec::new();
+        let rec = [proto.span_record(&span("2"))];
+        let only_b = [ScopeGroup { scope: &b, records: &rec[..] }];
+        proto.encode_records(&[ResourceGroup { resource: &resource, scopes: &only_b }], &mut second);
+        first.extend_from_slice(&second);
+        assert_eq!(got, first);
+    }
+
+    #[test]
     fn clear_keeps_active_buckets_only() {
         let a = Arc::new(InstrumentationScope::new("a"));
         let b = Arc::new(InstrumentationScope::new("b"));
         let t0 = Instant::now();
         let mut batch = Batch::default();
         assert_eq!(batch.due_at(Duration::from_secs(1)), None);
-        batch.push(a.clone(), span("1"), 10, t0);
-        batch.push(b.clone(), span("2"), 10, t0 + Duration::from_secs(5));
+        batch.push(a.clone(), model(span("1")), 10, t0);
+        batch.push(b.clone(), model(span("2")), 10, t0 + Duration::from_secs(5));
         assert_eq!(
             batch.due_at(Duration::from_secs(1)),
             Some(t0 + Duration::from_secs(1))
@@ -293,7 +415,7 @@ mod tests {
         assert_eq!(batch.bytes(), 0);
         assert_eq!(batch.due_at(Duration::from_secs(1)), None);
         assert!(batch.scope_groups().is_empty());
-        batch.push(b.clone(), span("3"), 10, t0);
+        batch.push(b.clone(), model(span("3")), 10, t0);
         batch.clear();
         // `a` was idle for a whole batch: its bucket is gone.
         assert_eq!(batch.buckets.len(), 1);

@@ -70,7 +70,9 @@ pub use stats::{Dropped, ErrorKind, LastError, SignalStats, Stats};
 
 use crate::model::{InstrumentationScope, LogRecord, Metric, Resource, Span};
 use crate::transport::Transport;
-use batch::Record;
+use batch::{Queued, Record};
+use crate::encode::Encoding;
+use crate::encode::protobuf::{EncodedRecord, ProtoEncoder};
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
 use stats::{Counters, Reason};
 use std::fmt;
@@ -91,7 +93,7 @@ const CONTROL_CAPACITY: usize = 16;
 /// An id rather than an `Arc` clone: cloning (and the worker dropping) the scope's `Arc`
 /// per record made its reference count a cache line shared by every producer and the
 /// worker.
-type Item<T> = (ScopeId, T);
+type Item<T> = (ScopeId, Queued<T>);
 
 /// Index of a scope in the pipeline's scope registry ([`Shared::scopes`]).
 type ScopeId = u32;
@@ -202,6 +204,29 @@ struct Shared {
     scopes: ScopeRegistry,
     /// This pipeline's tag in its [`ScopeHandle`]s.
     tag: u32,
+    /// Per signal (by [`stats::index`]): records are encoded by the sending thread (the
+    /// signal's encoding is protobuf) rather than queued as model values.
+    encode_on_send: [bool; 3],
+}
+
+std::thread_local! {
+    /// The scratch space each sending thread encodes its records with.
+    static ENCODER: std::cell::RefCell<ProtoEncoder> =
+        std::cell::RefCell::new(ProtoEncoder::new());
+}
+
+/// Encodes `record` with the calling thread's encoder (a fresh one if that is in use or
+/// gone, as during thread teardown).
+fn encode_here<T: Record>(record: &T) -> EncodedRecord {
+    ENCODER
+        .try_with(|e| {
+            e.try_borrow_mut()
+                .ok()
+                .map(|mut e| T::encode_record(&mut e, record))
+        })
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| T::encode_record(&mut ProtoEncoder::new(), record))
 }
 
 impl Shared {
@@ -257,7 +282,38 @@ impl Shared {
             counters.add_dropped(self.closed_reason(), 1);
             return Err(RecordError::ShutDown(record));
         }
-        let item = (scope, record);
+        let encode = self
+            .encode_on_send
+            .get(stats::index(T::SIGNAL))
+            .copied()
+            .unwrap_or(false);
+        if !encode {
+            return match self.enqueue(lane, (scope, Queued::Model(Box::new(record)))) {
+                Ok(()) => Ok(()),
+                Err((_, queued)) => match queued {
+                    Queued::Model(record) => Err(RecordError::Full(*record)),
+                    // Not reached: this path queues model values only.
+                    Queued::Encoded(_) => Ok(()),
+                },
+            };
+        }
+        if matches!(self.full_policy, FullPolicy::Drop) && lane.tx.is_full() {
+            // Full already: spare the encoding (the queue may have room a moment later;
+            // the record is counted as dropped by a full queue all the same).
+            self.queue_full_drop(T::SIGNAL);
+            return Err(RecordError::Full(record));
+        }
+        let encoded = encode_here(&record);
+        match self.enqueue(lane, (scope, Queued::Encoded(encoded))) {
+            // The model value is freed here, on the thread that made it.
+            Ok(()) => Ok(()),
+            Err(_) => Err(RecordError::Full(record)),
+        }
+    }
+
+    /// Queues `item` by the full policy; on a full queue counts the drop and hands the
+    /// item back.
+    fn enqueue<T: Record>(&self, lane: &Lane<T>, item: Item<T>) -> Result<(), Item<T>> {
         let result = match self.full_policy {
             FullPolicy::Drop => lane.tx.try_send(item).map_err(TrySendError::into_inner),
             FullPolicy::Block(wait) => lane
@@ -277,9 +333,9 @@ impl Shared {
                 }
                 Ok(())
             }
-            Err((_, record)) => {
+            Err(item) => {
                 self.queue_full_drop(T::SIGNAL);
-                Err(RecordError::Full(record))
+                Err(item)
             }
         }
     }
@@ -732,6 +788,11 @@ impl Pipeline {
             queue_full_reported: Default::default(),
             scopes: ScopeRegistry::new(),
             tag: NEXT_PIPELINE_TAG.fetch_add(1, Ordering::Relaxed),
+            encode_on_send: [
+                config.traces.encoding == Encoding::Protobuf,
+                config.metrics.encoding == Encoding::Protobuf,
+                config.logs.encoding == Encoding::Protobuf,
+            ],
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         // A NUL byte in a thread name makes `spawn` panic.

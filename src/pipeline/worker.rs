@@ -1,6 +1,6 @@
 //! The worker thread: receives records and control requests, batches, exports, retries.
 
-use super::batch::{Batch, Encoders, RECORD_OVERHEAD, Record};
+use super::batch::{Batch, Encoders, Queued, RECORD_OVERHEAD, Record};
 use super::producer::Collection;
 use super::stats::{Dropped, ErrorKind, Reason, Stats, index};
 use super::{Control, Item, PipelineConfig, Reply, Shared};
@@ -270,7 +270,7 @@ impl Worker {
 
     /// Adds a record to its batch, exporting the batch first if the record would push it
     /// over its byte bound, and after if it is then full.
-    fn accept<T: Routed>(&mut self, scope: Arc<InstrumentationScope>, record: T) {
+    fn accept<T: Routed>(&mut self, scope: Arc<InstrumentationScope>, record: Queued<T>) {
         let i = index(T::SIGNAL);
         if let Some(r) = self.received.get_mut(i) {
             *r += 1;
@@ -432,7 +432,7 @@ impl Worker {
         let offered = &self.ex.shared.counters.signal(Signal::Metrics).offered;
         offered.fetch_add(produced.len() as u64, Ordering::SeqCst);
         for (scope, metric) in produced.drain(..) {
-            self.accept(scope, metric);
+            self.accept(scope, Queued::Model(Box::new(metric)));
         }
         if let Some(c) = self.collection.as_mut() {
             c.restore(produced);
