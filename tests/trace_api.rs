@@ -776,3 +776,83 @@ fn trace_state_type_is_exported_as_text() {
     let spans = spans(&exporter, &collector);
     assert_eq!(find(&spans, "with-state").trace_state, "b=2,a=1");
 }
+
+/// A transport that holds each export until the test lets it go (bounded: 10 s).
+struct Gate {
+    release: std::sync::mpsc::Receiver<()>,
+    entered: std::sync::mpsc::Sender<()>,
+}
+
+impl otlp_sync::transport::Transport for Gate {
+    fn send(
+        &mut self,
+        _: &otlp_sync::transport::Request<'_>,
+    ) -> Result<otlp_sync::transport::Response, otlp_sync::transport::TransportError> {
+        let _ = self.entered.send(());
+        let _ = self.release.recv_timeout(Duration::from_secs(10));
+        Ok(otlp_sync::transport::Response {
+            status: 200,
+            ..Default::default()
+        })
+    }
+}
+
+#[test]
+fn a_span_begun_on_a_full_queue_is_not_built_but_counted() {
+    use otlp_sync::model::Resource;
+    use otlp_sync::pipeline::{Pipeline, PipelineConfig};
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+    let mut config = PipelineConfig::default();
+    config.traces.queue_capacity = 1;
+    config.traces.max_batch_records = 1;
+    let pipeline = Pipeline::start(
+        config,
+        Resource::default(),
+        Box::new(Gate {
+            release: release_rx,
+            entered: entered_tx,
+        }),
+    )
+    .expect("start");
+    let tracer = Tracer::new(
+        Some(pipeline.sender()),
+        Arc::new(InstrumentationScope::new("shed")),
+        always_on(),
+    );
+    // The first span is taken by the worker, which then waits in the transport.
+    tracer.span("first").start().end();
+    entered_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("export began");
+    // The second fills the queue (capacity 1).
+    let second = tracer.span("second").attr("k", 1).start();
+    assert!(second.is_recording());
+    second.end();
+    assert_eq!(pipeline.stats().traces.offered, 2);
+    // The third finds the queue full: a valid, sampled context, nothing recorded, and
+    // counted at once as offered and dropped by a full queue.
+    let mut third = tracer.span("third").attr("k", 2).start();
+    assert!(!third.is_recording());
+    assert!(third.span_context().is_valid());
+    assert!(third.span_context().is_sampled());
+    third.set_attribute("ignored", true);
+    third.end();
+    let stats = pipeline.stats();
+    assert_eq!(stats.traces.offered, 3);
+    assert_eq!(stats.traces.dropped.queue_full, 1);
+    assert_eq!(stats.traces.dropped.total(), 1);
+    // Release both exports; everything else is delivered.
+    for _ in 0..2 {
+        let _ = release_tx.send(());
+    }
+    let _ = pipeline.flush(FLUSH);
+    let stats = pipeline.stats();
+    assert_eq!(stats.traces.exported, 2);
+    assert_eq!(
+        stats.traces.offered,
+        stats.traces.exported + stats.traces.dropped.total()
+    );
+    drop(release_tx);
+    pipeline.shutdown(FLUSH).expect("shutdown");
+}

@@ -443,10 +443,24 @@ fn kvs_len<S: Sizes>(tag: u32, kvs: &[KeyValue], depth: usize, s: &mut S) -> usi
 }
 
 fn key_value_len<S: Sizes>(kv: &KeyValue, depth: usize, s: &mut S) -> usize {
+    if let Some(n) = leaf_key_value_len(kv, depth) {
+        // No slot: the write pass computes it again, cheaper than caching it.
+        return n;
+    }
     let slot = s.open();
     let n = str_len(1, &kv.key) + len_field(2, any_value_len(&kv.value, depth, s));
     s.close(slot, n);
     n
+}
+
+/// Body of a `KeyValue` whose value is a leaf (or a composite cut at `depth`), `None`
+/// for a composite: the body of a leaf pair needs no cached lengths.
+#[inline(always)]
+fn leaf_key_value_len(kv: &KeyValue, depth: usize) -> Option<usize> {
+    match &kv.value {
+        AnyValue::Array(_) | AnyValue::KvList(_) if depth <= MAX_ANY_VALUE_DEPTH => None,
+        leaf => Some(str_len(1, &kv.key) + len_field(2, leaf_any_value_len(leaf))),
+    }
 }
 
 /// Body of an `AnyValue` message at nesting depth `depth` (the outermost value is 1).
@@ -949,7 +963,10 @@ impl Writer<'_> {
     }
 
     fn key_value(&mut self, tag: u32, kv: &KeyValue, depth: usize) {
-        let n = self.cached();
+        let n = match leaf_key_value_len(kv, depth) {
+            Some(n) => n,
+            None => self.cached(),
+        };
         self.header(tag, n);
         self.str(1, &kv.key);
         self.any_value(2, &kv.value, depth);

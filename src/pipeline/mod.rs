@@ -719,6 +719,28 @@ impl RecordSender {
     pub fn stats(&self) -> Stats {
         self.shared.counters.snapshot()
     }
+
+    /// Whether a record of `signal` offered now would be dropped for a full queue
+    /// ([`FullPolicy::Drop`] only): instrumentation then skips building it and calls
+    /// [`count_queue_full`](Self::count_queue_full) instead.
+    pub(crate) fn queue_full(&self, signal: crate::model::Signal) -> bool {
+        if !matches!(self.shared.full_policy, FullPolicy::Drop) {
+            return false;
+        }
+        match signal {
+            crate::model::Signal::Traces => self.shared.traces.tx.is_full(),
+            crate::model::Signal::Metrics => self.shared.metrics.tx.is_full(),
+            crate::model::Signal::Logs => self.shared.logs.tx.is_full(),
+        }
+    }
+
+    /// Counts one record of `signal` offered and dropped for a full queue without being
+    /// built (see [`queue_full`](Self::queue_full)).
+    pub(crate) fn count_queue_full(&self, signal: crate::model::Signal) {
+        let counters = self.shared.counters.signal(signal);
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        self.shared.queue_full_drop(signal);
+    }
 }
 
 /// The running pipeline: owns the worker thread. Dropping it shuts the pipeline down,

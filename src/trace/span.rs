@@ -9,7 +9,8 @@ use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
-    SPAN_FLAGS_CONTEXT_IS_REMOTE, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
+    SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str,
+    TraceId,
 };
 use alloc::sync::Arc;
 use core::fmt;
@@ -47,6 +48,8 @@ pub struct SpanBuilder<'a> {
     kind: SpanKind,
     /// Whether anything given here can end up recorded.
     keep: bool,
+    /// The export queue was full when the builder was made: the span will not be recorded.
+    shed: bool,
 }
 
 /// The less used parts of a [`SpanBuilder`].
@@ -81,8 +84,18 @@ impl fmt::Debug for SpanBuilder<'_> {
 impl<'a> SpanBuilder<'a> {
     #[inline]
     pub(crate) fn new(tracer: &'a Tracer, name: Str) -> Self {
+        let may_record = tracer.inner.may_record;
+        // A sampled span made now would be dropped by the full queue when it ends: do not
+        // build it (the sampler still decides its context, and the drop is counted).
+        let shed = may_record
+            && tracer
+                .inner
+                .sender
+                .as_ref()
+                .is_some_and(|s| s.queue_full(Signal::Traces));
         SpanBuilder {
-            keep: tracer.inner.may_record,
+            keep: may_record && !shed,
+            shed,
             tracer,
             name,
             kind: SpanKind::Internal,
@@ -161,7 +174,14 @@ impl<'a> SpanBuilder<'a> {
     ///
     /// A span the sampler drops (or any span of a disabled tracer) is not recording and
     /// is never sent, but still has a valid context that propagates with `sampled`
-    /// unset. A disabled tracer makes no ids: its spans carry the parent's context (or
+    /// unset.
+    ///
+    /// Load shedding: when the exporter's span queue was already full as the builder was
+    /// made (and the queue policy is to drop), the span is not recorded either: its
+    /// context is the sampler's as usual (`sampled` propagates), but nothing is stored
+    /// and, if sampled, it is counted at once as dropped by a full queue — the fate it
+    /// would have met when ending. An application then pays little for spans the
+    /// exporter cannot take. A disabled tracer makes no ids: its spans carry the parent's context (or
     /// the invalid one).
     pub fn start(self) -> ActiveSpan {
         let Extra {
@@ -210,6 +230,17 @@ impl<'a> SpanBuilder<'a> {
             is_remote: false,
         };
         if decision == SamplingDecision::Drop {
+            return ActiveSpan {
+                context,
+                recording: None,
+            };
+        }
+        if self.shed {
+            if sampled {
+                if let Some(sender) = &inner.sender {
+                    sender.count_queue_full(Signal::Traces);
+                }
+            }
             return ActiveSpan {
                 context,
                 recording: None,
