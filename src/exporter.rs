@@ -295,6 +295,7 @@ fn pipeline_config(config: &Config) -> PipelineConfig {
     p.thread_name = config.thread_name().to_owned();
     p.stack_size = config.stack_size();
     p.shutdown_timeout = config.shutdown_timeout();
+    p.encode_on_send = config.encode_on_send();
     p
 }
 

@@ -308,3 +308,20 @@ fn otel_variables_reach_the_wire() {
     assert_eq!((stats.traces.exported, stats.traces.requests), (5, 3));
     assert_eq!((stats.logs.exported, stats.metrics.exported), (1, 1));
 }
+
+#[test]
+fn records_encoded_by_the_sending_thread_arrive_exactly_as_sent() {
+    // Every record is queued as its protobuf bytes (EncodeOnSend::Always); the requests
+    // must be the same as when the worker encodes.
+    let c = Collector::start();
+    let exporter = start(builder(&c).encode_on_send(otlp_sync::pipeline::EncodeOnSend::Always));
+    let tx = exporter.sender().expect("enabled");
+    let sample = send_sample(&tx);
+    assert_eq!(exporter.flush(Duration::from_secs(5)), Ok(()));
+    assert_sample_arrived(&c.requests(), sample);
+    let stats = exporter.stats();
+    assert_clean("traces", &stats.traces, 5);
+    assert_clean("logs", &stats.logs, 3);
+    assert_clean("metrics", &stats.metrics, 3);
+    assert_eq!(exporter.shutdown(Duration::from_secs(2)), Ok(()));
+}

@@ -69,7 +69,10 @@ fn encode_records<T>(
                 let scopes = scopes
                     .iter()
                     .map(|(scope, recs)| {
-                        (scope.clone(), recs.iter().map(|r| one(&mut enc, r)).collect())
+                        (
+                            scope.clone(),
+                            recs.iter().map(|r| one(&mut enc, r)).collect(),
+                        )
                     })
                     .collect();
                 (resource.clone(), scopes)

@@ -73,6 +73,7 @@ pub use headers::Headers;
 use crate::compress::Compression;
 use crate::encode::Encoding;
 use crate::model::{AnyValue, KeyValue, Signal};
+use crate::pipeline::EncodeOnSend;
 use error::Source;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -337,6 +338,7 @@ pub struct Config {
     max_request_size: usize,
     max_response_size: usize,
     shutdown_timeout: Duration,
+    encode_on_send: EncodeOnSend,
     warnings: Vec<Warning>,
 }
 
@@ -425,6 +427,11 @@ impl Config {
     /// How long dropping the exporter waits for a final flush and the worker thread.
     pub fn shutdown_timeout(&self) -> Duration {
         self.shutdown_timeout
+    }
+
+    /// Which thread encodes protobuf records; see [`ConfigBuilder::encode_on_send`].
+    pub fn encode_on_send(&self) -> EncodeOnSend {
+        self.encode_on_send
     }
 
     /// Every value that was ignored or adjusted while building, in the order found.
@@ -545,6 +552,7 @@ pub struct ConfigBuilder {
     max_request_size: usize,
     max_response_size: usize,
     shutdown_timeout: Duration,
+    encode_on_send: EncodeOnSend,
 }
 
 impl Default for ConfigBuilder {
@@ -621,6 +629,7 @@ impl ConfigBuilder {
             max_request_size: DEFAULT_MAX_REQUEST_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            encode_on_send: EncodeOnSend::Never,
         }
     }
 
@@ -1088,6 +1097,25 @@ impl ConfigBuilder {
         self
     }
 
+    /// Which thread encodes protobuf records: the export worker (the default,
+    /// [`EncodeOnSend::Never`]), or the application thread that sends them, always or once
+    /// the queue backs up. Encoding on send trades a few hundred nanoseconds per record on
+    /// the sending thread for about 2.5 times less memory per queued record and a cheaper
+    /// worker; see [`EncodeOnSend`]. No environment variable.
+    ///
+    /// ```
+    /// use otlp_sync::config::Config;
+    /// use otlp_sync::pipeline::EncodeOnSend;
+    /// let config = Config::builder().encode_on_send(EncodeOnSend::Backlog).build()?;
+    /// assert_eq!(config.encode_on_send(), EncodeOnSend::Backlog);
+    /// assert_eq!(Config::builder().build()?.encode_on_send(), EncodeOnSend::Never);
+    /// # Ok::<(), otlp_sync::config::BuildError>(())
+    /// ```
+    pub fn encode_on_send(mut self, mode: EncodeOnSend) -> Self {
+        self.encode_on_send = mode;
+        self
+    }
+
     // ---- Resource and SDK -------------------------------------------------------------
 
     /// The `service.name` resource attribute. Overrides `OTEL_SERVICE_NAME`, which in turn
@@ -1234,6 +1262,7 @@ impl ConfigBuilder {
             max_request_size: self.max_request_size,
             max_response_size: self.max_response_size,
             shutdown_timeout: self.shutdown_timeout,
+            encode_on_send: self.encode_on_send,
             warnings,
         })
     }

@@ -370,8 +370,18 @@ mod tests {
 
         // All encoded: byte for byte the same request.
         let mut encoded = Batch::<Span>::default();
-        encoded.push(a.clone(), Queued::Encoded(proto.span_record(&span("1"))), 10, now);
-        encoded.push(b.clone(), Queued::Encoded(proto.span_record(&span("2"))), 10, now);
+        encoded.push(
+            a.clone(),
+            Queued::Encoded(proto.span_record(&span("1"))),
+            10,
+            now,
+        );
+        encoded.push(
+            b.clone(),
+            Queued::Encoded(proto.span_record(&span("2"))),
+            10,
+            now,
+        );
         let mut got = Vec::new();
         encoded.encode(&resource, &mut encoders, &mut got);
         assert_eq!(got, expected);
@@ -383,16 +393,39 @@ mod tests {
         // Mixed: the model part, then the encoded part as a second resource entry.
         let mut mixed = Batch::<Span>::default();
         mixed.push(a.clone(), model(span("1")), 10, now);
-        mixed.push(b.clone(), Queued::Encoded(proto.span_record(&span("2"))), 10, now);
+        mixed.push(
+            b.clone(),
+            Queued::Encoded(proto.span_record(&span("2"))),
+            10,
+            now,
+        );
         let mut got = Vec::new();
         mixed.encode(&resource, &mut encoders, &mut got);
         let mut first = Vec::new();
-        let only_a = [ScopeGroup { scope: &a, records: &[span("1")][..] }];
-        proto.encode_traces(&[ResourceGroup { resource: &resource, scopes: &only_a }], &mut first);
+        let only_a = [ScopeGroup {
+            scope: &a,
+            records: &[span("1")][..],
+        }];
+        proto.encode_traces(
+            &[ResourceGroup {
+                resource: &resource,
+                scopes: &only_a,
+            }],
+            &mut first,
+        );
         let mut second = Vec::new();
         let rec = [proto.span_record(&span("2"))];
-        let only_b = [ScopeGroup { scope: &b, records: &rec[..] }];
-        proto.encode_records(&[ResourceGroup { resource: &resource, scopes: &only_b }], &mut second);
+        let only_b = [ScopeGroup {
+            scope: &b,
+            records: &rec[..],
+        }];
+        proto.encode_records(
+            &[ResourceGroup {
+                resource: &resource,
+                scopes: &only_b,
+            }],
+            &mut second,
+        );
         first.extend_from_slice(&second);
         assert_eq!(got, first);
     }

@@ -63,16 +63,17 @@ mod stats;
 mod worker;
 
 pub use config::{
-    DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_REQUEST_BYTES, FullPolicy, PipelineConfig, SignalConfig,
+    DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_REQUEST_BYTES, EncodeOnSend, FullPolicy, PipelineConfig,
+    SignalConfig,
 };
 pub use producer::MetricProducer;
 pub use stats::{Dropped, ErrorKind, LastError, SignalStats, Stats};
 
+use crate::encode::Encoding;
+use crate::encode::protobuf::{EncodedRecord, ProtoEncoder};
 use crate::model::{InstrumentationScope, LogRecord, Metric, Resource, Span};
 use crate::transport::Transport;
 use batch::{Queued, Record};
-use crate::encode::Encoding;
-use crate::encode::protobuf::{EncodedRecord, ProtoEncoder};
 use crossbeam_channel::{Receiver, RecvTimeoutError, SendTimeoutError, Sender, TrySendError};
 use stats::{Counters, Reason};
 use std::fmt;
@@ -204,10 +205,31 @@ struct Shared {
     scopes: ScopeRegistry,
     /// This pipeline's tag in its [`ScopeHandle`]s.
     tag: u32,
-    /// Per signal (by [`stats::index`]): records are encoded by the sending thread (the
-    /// signal's encoding is protobuf) rather than queued as model values.
-    encode_on_send: [bool; 3],
+    /// Per signal (by [`stats::index`]): the queue depth from which records are encoded
+    /// by the sending thread rather than queued as model values; `usize::MAX` for never
+    /// (a JSON signal). See [`encode_threshold`].
+    encode_above: [usize; 3],
 }
+
+/// Queue depth from which a signal's records are queued encoded ([`EncodeOnSend`]):
+/// never for JSON; for [`EncodeOnSend::Backlog`] two batches' worth, at least
+/// [`MIN_ENCODE_DEPTH`].
+fn encode_threshold(mode: EncodeOnSend, signal: &SignalConfig) -> usize {
+    if signal.encoding != Encoding::Protobuf {
+        return usize::MAX;
+    }
+    match mode {
+        EncodeOnSend::Never => usize::MAX,
+        EncodeOnSend::Always => 0,
+        EncodeOnSend::Backlog => signal
+            .max_batch_records
+            .saturating_mul(2)
+            .max(MIN_ENCODE_DEPTH),
+    }
+}
+
+/// Lowest queue depth from which records are queued encoded.
+const MIN_ENCODE_DEPTH: usize = 1024;
 
 std::thread_local! {
     /// The scratch space each sending thread encodes its records with.
@@ -282,12 +304,13 @@ impl Shared {
             counters.add_dropped(self.closed_reason(), 1);
             return Err(RecordError::ShutDown(record));
         }
-        let encode = self
-            .encode_on_send
+        let encode_above = self
+            .encode_above
             .get(stats::index(T::SIGNAL))
             .copied()
-            .unwrap_or(false);
-        if !encode {
+            .unwrap_or(usize::MAX);
+        // `len` reads the queue's two indices: no write to a shared line.
+        if encode_above == usize::MAX || (encode_above > 0 && lane.tx.len() < encode_above) {
             return match self.enqueue(lane, (scope, Queued::Model(Box::new(record)))) {
                 Ok(()) => Ok(()),
                 Err((_, queued)) => match queued {
@@ -810,10 +833,10 @@ impl Pipeline {
             queue_full_reported: Default::default(),
             scopes: ScopeRegistry::new(),
             tag: NEXT_PIPELINE_TAG.fetch_add(1, Ordering::Relaxed),
-            encode_on_send: [
-                config.traces.encoding == Encoding::Protobuf,
-                config.metrics.encoding == Encoding::Protobuf,
-                config.logs.encoding == Encoding::Protobuf,
+            encode_above: [
+                encode_threshold(config.encode_on_send, &config.traces),
+                encode_threshold(config.encode_on_send, &config.metrics),
+                encode_threshold(config.encode_on_send, &config.logs),
             ],
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);

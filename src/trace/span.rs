@@ -9,8 +9,7 @@ use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
-    SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str,
-    TraceId,
+    SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
 };
 use alloc::sync::Arc;
 use core::fmt;
