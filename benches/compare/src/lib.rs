@@ -448,3 +448,50 @@ pub fn print_result(args: &Args, f: &RunFigures, stats: &Value) {
     });
     println!("{line}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_keys_are_numbered_from_zero_beyond_the_workload_eight() {
+        assert!(extra_keys(2).is_empty());
+        assert!(extra_keys(8).is_empty());
+        let keys = extra_keys(32);
+        assert_eq!(keys.len(), 24);
+        assert_eq!(keys[0], "bench.extra0");
+        assert_eq!(keys[23], "bench.extra23");
+    }
+
+    #[test]
+    fn extra_values_cycle_string_int_double_bool() {
+        assert_eq!(extra_attr(0, 7), BenchValue::Str("extra-0123456789"));
+        assert_eq!(extra_attr(1, 7), BenchValue::Int(8));
+        assert_eq!(extra_attr(2, 7), BenchValue::F64(5.5));
+        assert_eq!(extra_attr(3, 7), BenchValue::Bool(true));
+        assert_eq!(extra_attr(4, 7), BenchValue::Str("extra-0123456789"));
+        assert_eq!(extra_attr(7, 2), BenchValue::Bool(false));
+    }
+
+    #[test]
+    fn workload_attrs_follow_the_workload_table() {
+        let keys: Vec<&str> = (0..8).map(|k| workload_attr(k, 6, 1).0).collect();
+        assert_eq!(
+            keys,
+            [
+                "bench.str0",
+                "bench.str1",
+                "bench.str2",
+                "bench.str3",
+                "bench.int0",
+                "bench.int1",
+                "bench.f64",
+                "bench.bool"
+            ]
+        );
+        assert_eq!(workload_attr(4, 6, 1).1, BenchValue::Int(6));
+        assert_eq!(workload_attr(5, 6, 1).1, BenchValue::Int(1));
+        assert_eq!(workload_attr(6, 6, 1).1, BenchValue::F64(1.5));
+        assert_eq!(workload_attr(7, 6, 1).1, BenchValue::Bool(true));
+    }
+}

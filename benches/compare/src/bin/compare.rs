@@ -637,7 +637,7 @@ fn print_targets(o: &Opts, results: &[Vec<Vec<Value>>]) {
     println!("\nTargets (issue #5; ratio ours / official of the medians):\n");
     println!("| figure | case | ours / official | bar | result |");
     println!("|---|---|---|---|---|");
-    let (mut pass, mut total) = (0, 0);
+    let (mut pass, mut total, mut not_run) = (0, 0, 0);
     for t in &TARGETS {
         for case in t.cases {
             total += 1;
@@ -647,7 +647,10 @@ fn print_targets(o: &Opts, results: &[Vec<Vec<Value>>]) {
                 .position(|c| c.name == *case)
                 .and_then(|ci| ratio_of(&results[ci][0], &results[ci][1], t.key));
             let verdict = match ratio {
-                None => "not run".to_string(),
+                None => {
+                    not_run += 1;
+                    "not run".to_string()
+                }
                 Some(r) if (t.at_most && r <= t.bar) || (!t.at_most && r >= t.bar) => {
                     pass += 1;
                     "PASS".to_string()
@@ -662,7 +665,10 @@ fn print_targets(o: &Opts, results: &[Vec<Vec<Value>>]) {
             );
         }
     }
-    println!("\n{pass} of {total} targets PASS.");
+    println!(
+        "\n{pass} of {} evaluated targets PASS ({not_run} of {total} not run).",
+        total - not_run
+    );
 }
 
 /// Peak RSS growth per item of the full run over the baseline run, bytes:

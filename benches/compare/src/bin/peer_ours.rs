@@ -41,7 +41,7 @@ const EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
 /// detected `service.instance.id`, `process.pid`, `process.executable.name` and
 /// `os.type` (the configured `host.name = bench-host` wins over the detected one). The
 /// public API has no switch for detection: those four extra attributes are the
-/// difference from WORKLOAD.md's resource (about 120 bytes per request, not per span).
+/// difference from WORKLOAD.md's resource (about 130 bytes per request, not per span).
 /// The batch byte bound keeps its default (4 MiB), which only the largest scaling runs
 /// approach (2048 spans × about 1.1 KB at `--attrs 32`).
 fn config(args: &Args) -> Config {
