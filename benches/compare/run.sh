@@ -4,6 +4,8 @@
 # which starts ONE sink and runs every case for both peers in alternation.
 #
 #   benches/compare/run.sh [compare options]      e.g. --reps 3 --count 100000 --threads 2
+#   benches/compare/run.sh --scaling [options]    threads / batch / attrs sweep of traces-nodrop
+#   benches/compare/run.sh --footprint [options]  then runs ./footprint.sh (if executable)
 #
 # Environment:
 #   OURS=1 (default)     build both peers (the `ours` feature is on by default); fail if
@@ -15,6 +17,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
 OURS="${OURS:-1}"
+# --footprint is ours, not the driver's: take it out of the arguments.
+footprint=0
+args=()
+for a in "$@"; do
+    if [ "$a" = --footprint ]; then footprint=1; else args+=("$a"); fi
+done
 ours_flag=--no-ours
 if [ "$OURS" != 0 ]; then
     if nice -n 10 cargo build --release --bins; then
@@ -29,4 +37,16 @@ fi
 if [ "$ours_flag" = --no-ours ]; then
     nice -n 10 cargo build --release --bins --no-default-features
 fi
-exec "$CARGO_TARGET_DIR/release/compare" "$ours_flag" "$@"
+if [ "$footprint" = 0 ]; then
+    exec "$CARGO_TARGET_DIR/release/compare" "$ours_flag" ${args[@]+"${args[@]}"}
+fi
+status=0
+"$CARGO_TARGET_DIR/release/compare" "$ours_flag" ${args[@]+"${args[@]}"} || status=$?
+if [ -x ./footprint.sh ]; then
+    echo
+    ./footprint.sh || status=$?
+else
+    echo "run.sh: --footprint: $PWD/footprint.sh is missing or not executable; skipped" >&2
+    status=1
+fi
+exit "$status"

@@ -33,6 +33,12 @@ pub struct Args {
     pub queue: usize,
     /// `--gzip`: `Content-Encoding: gzip`.
     pub gzip: bool,
+    /// `--batch B`: max export batch size, records (default 512, the workload's).
+    pub batch: usize,
+    /// `--attrs A`: span attribute count (default 8, the workload's). Fewer than 8: the
+    /// first A of the workload's list; more: the workload's 8 plus `A - 8`
+    /// [`extra_attr`] attributes. Traces only; log records keep their 4.
+    pub attrs: usize,
 }
 
 impl Args {
@@ -45,11 +51,13 @@ impl Args {
             threads: 2,
             queue: 2048,
             gzip: false,
+            batch: 512,
+            attrs: 8,
         };
         let usage = |msg: &str| -> ! {
             eprintln!("{peer}: {msg}");
             eprintln!(
-                "usage: {peer} --endpoint http://127.0.0.1:PORT [--signal traces|logs] [--count N] [--threads T] [--queue Q] [--gzip]"
+                "usage: {peer} --endpoint http://127.0.0.1:PORT [--signal traces|logs] [--count N] [--threads T] [--queue Q] [--gzip] [--batch B] [--attrs A]"
             );
             std::process::exit(2)
         };
@@ -84,6 +92,16 @@ impl Args {
                         .unwrap_or_else(|_| usage("bad --queue"))
                 }
                 "--gzip" => a.gzip = true,
+                "--batch" => {
+                    a.batch = val("--batch")
+                        .parse()
+                        .unwrap_or_else(|_| usage("bad --batch"))
+                }
+                "--attrs" => {
+                    a.attrs = val("--attrs")
+                        .parse()
+                        .unwrap_or_else(|_| usage("bad --attrs"))
+                }
                 "-h" | "--help" => usage("help"),
                 other => usage(&format!("unknown argument {other}")),
             }
@@ -121,6 +139,57 @@ impl Args {
             SignalArg::Traces => "traces",
             SignalArg::Logs => "logs",
         }
+    }
+}
+
+/// An attribute value of the scaling options, converted by each peer into its own type.
+/// The conversion is a `match` on a loop-invariant index pattern; both peers pay it alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum BenchValue {
+    /// A `'static` string.
+    Str(&'static str),
+    /// An int64.
+    Int(i64),
+    /// A double.
+    F64(f64),
+    /// A bool.
+    Bool(bool),
+}
+
+/// The workload's 8 span attributes (WORKLOAD.md section 2), in order, for loop index `i`
+/// and thread `t`. The peers write the first two and, with 8 or more attributes, all
+/// eight as literal code (what the workload is); this function serves `--attrs 3..=7`.
+pub fn workload_attr(index: usize, i: i64, t: usize) -> (&'static str, BenchValue) {
+    match index {
+        0 => ("bench.str0", BenchValue::Str("alpha-0123456789")),
+        1 => ("bench.str1", BenchValue::Str("bravo-0123456789")),
+        2 => ("bench.str2", BenchValue::Str("charlie-01234567")),
+        3 => ("bench.str3", BenchValue::Str("delta-0123456789")),
+        4 => ("bench.int0", BenchValue::Int(i)),
+        5 => ("bench.int1", BenchValue::Int(t as i64)),
+        6 => ("bench.f64", BenchValue::F64(i as f64 * 0.25)),
+        _ => ("bench.bool", BenchValue::Bool(i % 2 == 0)),
+    }
+}
+
+/// The `'static` keys `bench.extra0`, `bench.extra1`, ... for `--attrs A` (A > 8): `A - 8`
+/// of them, made once at start-up (leaked on purpose, like literals) so that neither
+/// peer formats or allocates a key per span.
+pub fn extra_keys(attrs: usize) -> Vec<&'static str> {
+    (0..attrs.saturating_sub(8))
+        .map(|n| &*Box::leak(format!("bench.extra{n}").into_boxed_str()))
+        .collect()
+}
+
+/// The value of extra attribute `n` (key `bench.extra{n}`) at loop index `i`: cycling
+/// string / int64 / double / bool. Strings are a 16-byte constant like the workload's.
+#[inline]
+pub fn extra_attr(n: usize, i: i64) -> BenchValue {
+    match n % 4 {
+        0 => BenchValue::Str("extra-0123456789"),
+        1 => BenchValue::Int(i + n as i64),
+        2 => BenchValue::F64(i as f64 * 0.5 + n as f64),
+        _ => BenchValue::Bool((i + n as i64) % 2 == 0),
     }
 }
 
@@ -352,6 +421,8 @@ pub fn print_result(args: &Args, f: &RunFigures, stats: &Value) {
         "count": args.count,
         "threads": args.threads,
         "queue": args.queue,
+        "batch": args.batch,
+        "attrs": args.attrs,
         "offered": offered,
         "delivered": delivered,
         "dropped": offered.saturating_sub(delivered),
@@ -376,4 +447,51 @@ pub fn print_result(args: &Args, f: &RunFigures, stats: &Value) {
         "decoded_bytes_per_item": per(get("decoded_bytes") as f64, delivered),
     });
     println!("{line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_keys_are_numbered_from_zero_beyond_the_workload_eight() {
+        assert!(extra_keys(2).is_empty());
+        assert!(extra_keys(8).is_empty());
+        let keys = extra_keys(32);
+        assert_eq!(keys.len(), 24);
+        assert_eq!(keys[0], "bench.extra0");
+        assert_eq!(keys[23], "bench.extra23");
+    }
+
+    #[test]
+    fn extra_values_cycle_string_int_double_bool() {
+        assert_eq!(extra_attr(0, 7), BenchValue::Str("extra-0123456789"));
+        assert_eq!(extra_attr(1, 7), BenchValue::Int(8));
+        assert_eq!(extra_attr(2, 7), BenchValue::F64(5.5));
+        assert_eq!(extra_attr(3, 7), BenchValue::Bool(true));
+        assert_eq!(extra_attr(4, 7), BenchValue::Str("extra-0123456789"));
+        assert_eq!(extra_attr(7, 2), BenchValue::Bool(false));
+    }
+
+    #[test]
+    fn workload_attrs_follow_the_workload_table() {
+        let keys: Vec<&str> = (0..8).map(|k| workload_attr(k, 6, 1).0).collect();
+        assert_eq!(
+            keys,
+            [
+                "bench.str0",
+                "bench.str1",
+                "bench.str2",
+                "bench.str3",
+                "bench.int0",
+                "bench.int1",
+                "bench.f64",
+                "bench.bool"
+            ]
+        );
+        assert_eq!(workload_attr(4, 6, 1).1, BenchValue::Int(6));
+        assert_eq!(workload_attr(5, 6, 1).1, BenchValue::Int(1));
+        assert_eq!(workload_attr(6, 6, 1).1, BenchValue::F64(1.5));
+        assert_eq!(workload_attr(7, 6, 1).1, BenchValue::Bool(true));
+    }
 }

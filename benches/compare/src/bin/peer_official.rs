@@ -1,7 +1,8 @@
 //! The official Rust SDK peer of `shared/bench/WORKLOAD.md`: `opentelemetry` +
 //! `opentelemetry_sdk` + `opentelemetry-otlp` 0.33, OTLP/HTTP protobuf through the blocking
-//! reqwest client, `BatchSpanProcessor` / `BatchLogProcessor` (queue `--queue`, batch 512,
-//! delay 200 ms). Prints one JSON line of figures (see `otlp_compare::print_result`).
+//! reqwest client, `BatchSpanProcessor` / `BatchLogProcessor` (queue `--queue`, batch
+//! `--batch` (512), delay 200 ms), `--attrs` span attributes (8). Prints one JSON line of
+//! figures (see `otlp_compare::print_result`).
 
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _};
@@ -18,13 +19,13 @@ use opentelemetry_sdk::trace::{
     BatchSpanProcessor, Sampler, SdkTracerProvider, SpanData, SpanExporter as SpanExporterTrait,
 };
 use otlp_compare::{
-    Args, RunFigures, SignalArg, print_result, process_cpu_s, run_producers, sink_reset, sink_stats,
+    Args, BenchValue, RunFigures, SignalArg, extra_attr, extra_keys, print_result, process_cpu_s,
+    run_producers, sink_reset, sink_stats, workload_attr,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-const BATCH: usize = 512;
 const DELAY: Duration = Duration::from_millis(200);
 
 /// Counts what reaches the exporter and failed exports, then forwards everything.
@@ -79,6 +80,17 @@ impl<E: LogExporterTrait> LogExporterTrait for Counting<E> {
     }
     fn set_resource(&mut self, resource: &Resource) {
         self.inner.set_resource(resource)
+    }
+}
+
+/// One scaling attribute as the official API's `KeyValue` (`'static` key, no allocation).
+#[inline]
+fn kv(key: &'static str, value: BenchValue) -> KeyValue {
+    match value {
+        BenchValue::Str(s) => KeyValue::new(key, s),
+        BenchValue::Int(v) => KeyValue::new(key, v),
+        BenchValue::F64(v) => KeyValue::new(key, v),
+        BenchValue::Bool(v) => KeyValue::new(key, v),
     }
 }
 
@@ -145,7 +157,7 @@ fn run_traces(
     };
     let config = opentelemetry_sdk::trace::BatchConfigBuilder::default()
         .with_max_queue_size(args.queue)
-        .with_max_export_batch_size(BATCH)
+        .with_max_export_batch_size(args.batch)
         .with_scheduled_delay(DELAY)
         .build();
     let processor = BatchSpanProcessor::builder(exporter)
@@ -158,22 +170,37 @@ fn run_traces(
         .build();
     let tracer = provider.tracer_with_scope(InstrumentationScope::builder("otlp-bench").build());
 
+    let attrs = args.attrs;
+    let extras = extra_keys(attrs);
     let produced = run_producers(args.threads, args.count, |t, n| {
         for i in 0..n {
             let i = i as i64;
+            // --attrs 8 (the workload): exactly the 8 literal attributes below.
+            let mut kvs = Vec::with_capacity(attrs);
+            if attrs >= 2 {
+                kvs.push(KeyValue::new("bench.str0", "alpha-0123456789"));
+                kvs.push(KeyValue::new("bench.str1", "bravo-0123456789"));
+            }
+            if attrs >= 8 {
+                kvs.push(KeyValue::new("bench.str2", "charlie-01234567"));
+                kvs.push(KeyValue::new("bench.str3", "delta-0123456789"));
+                kvs.push(KeyValue::new("bench.int0", i));
+                kvs.push(KeyValue::new("bench.int1", t as i64));
+                kvs.push(KeyValue::new("bench.f64", i as f64 * 0.25));
+                kvs.push(KeyValue::new("bench.bool", i % 2 == 0));
+            } else {
+                for k in (if attrs >= 2 { 2 } else { 0 })..attrs {
+                    let (key, value) = workload_attr(k, i, t);
+                    kvs.push(kv(key, value));
+                }
+            }
+            for (n, key) in extras.iter().enumerate() {
+                kvs.push(kv(key, extra_attr(n, i)));
+            }
             let mut span = tracer
                 .span_builder("bench-span")
                 .with_kind(SpanKind::Internal)
-                .with_attributes(vec![
-                    KeyValue::new("bench.str0", "alpha-0123456789"),
-                    KeyValue::new("bench.str1", "bravo-0123456789"),
-                    KeyValue::new("bench.str2", "charlie-01234567"),
-                    KeyValue::new("bench.str3", "delta-0123456789"),
-                    KeyValue::new("bench.int0", i),
-                    KeyValue::new("bench.int1", t as i64),
-                    KeyValue::new("bench.f64", i as f64 * 0.25),
-                    KeyValue::new("bench.bool", i % 2 == 0),
-                ])
+                .with_attributes(kvs)
                 .start(&tracer);
             span.add_event(
                 "bench-event",
@@ -219,7 +246,7 @@ fn run_logs(
     };
     let config = opentelemetry_sdk::logs::BatchConfigBuilder::default()
         .with_max_queue_size(args.queue)
-        .with_max_export_batch_size(BATCH)
+        .with_max_export_batch_size(args.batch)
         .with_scheduled_delay(DELAY)
         .build();
     let processor = BatchLogProcessor::builder(exporter)
