@@ -21,7 +21,7 @@ use otlp_sync::config::{Config, QueueFullPolicy};
 use otlp_sync::encode::Encoding;
 use otlp_sync::exporter::Exporter;
 use otlp_sync::model::{AnyValue, KeyValue, Severity, Signal, StatusCode};
-use otlp_sync::pipeline::{ShutdownError, SignalStats};
+use otlp_sync::pipeline::{EncodeOnSend, ShutdownError, SignalStats};
 use otlp_sync::trace::SpanBuilder;
 use std::time::{Duration, SystemTime};
 
@@ -61,6 +61,16 @@ fn config(args: &Args) -> Config {
             KeyValue::new("host.name", "bench-host"),
             KeyValue::new("deployment.environment", "bench"),
         ]);
+    // OURS_ENCODE_ON_SEND=never|backlog|always (unset: the library default, never).
+    match std::env::var("OURS_ENCODE_ON_SEND").as_deref() {
+        Ok("always") => b = b.encode_on_send(EncodeOnSend::Always),
+        Ok("backlog") => b = b.encode_on_send(EncodeOnSend::Backlog),
+        Ok("never") | Err(_) => {}
+        Ok(other) => {
+            eprintln!("peer_ours: OURS_ENCODE_ON_SEND={other}: expected never, backlog or always");
+            std::process::exit(2)
+        }
+    }
     for signal in [Signal::Traces, Signal::Logs] {
         b = b
             .max_queue_size(signal, args.queue)
