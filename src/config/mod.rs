@@ -629,7 +629,7 @@ impl ConfigBuilder {
             max_request_size: DEFAULT_MAX_REQUEST_SIZE,
             max_response_size: DEFAULT_MAX_RESPONSE_SIZE,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
-            encode_on_send: EncodeOnSend::Never,
+            encode_on_send: EncodeOnSend::Backlog,
         }
     }
 
@@ -1097,18 +1097,18 @@ impl ConfigBuilder {
         self
     }
 
-    /// Which thread encodes protobuf records: the export worker (the default,
-    /// [`EncodeOnSend::Never`]), or the application thread that sends them, always or once
-    /// the queue backs up. Encoding on send trades a few hundred nanoseconds per record on
+    /// Which thread encodes protobuf records: the export worker ([`EncodeOnSend::Never`]),
+    /// or the application thread that sends them, once the queue backs up (the default,
+    /// [`EncodeOnSend::Backlog`]) or always. Encoding on send trades a few hundred nanoseconds per record on
     /// the sending thread for about 2.5 times less memory per queued record and a cheaper
     /// worker; see [`EncodeOnSend`]. No environment variable.
     ///
     /// ```
     /// use otlp_sync::config::Config;
     /// use otlp_sync::pipeline::EncodeOnSend;
-    /// let config = Config::builder().encode_on_send(EncodeOnSend::Backlog).build()?;
-    /// assert_eq!(config.encode_on_send(), EncodeOnSend::Backlog);
-    /// assert_eq!(Config::builder().build()?.encode_on_send(), EncodeOnSend::Never);
+    /// let config = Config::builder().encode_on_send(EncodeOnSend::Always).build()?;
+    /// assert_eq!(config.encode_on_send(), EncodeOnSend::Always);
+    /// assert_eq!(Config::builder().build()?.encode_on_send(), EncodeOnSend::Backlog);
     /// # Ok::<(), otlp_sync::config::BuildError>(())
     /// ```
     pub fn encode_on_send(mut self, mode: EncodeOnSend) -> Self {

@@ -135,12 +135,14 @@ pub struct PipelineConfig {
     /// Defaults to 5 s.
     pub shutdown_timeout: Duration,
     /// Which thread encodes records (protobuf signals). Defaults to
-    /// [`EncodeOnSend::Never`]: the worker.
+    /// [`EncodeOnSend::Backlog`].
     pub encode_on_send: EncodeOnSend,
 }
 
-/// Which thread encodes a protobuf signal's records: the worker (the default), or the
-/// application thread that sends them, so that the queue holds their wire bytes.
+/// Which thread encodes a protobuf signal's records: the worker, or the application thread
+/// that sends them, so that the queue holds their wire bytes. Defaults to
+/// [`EncodeOnSend::Backlog`]: the worker while it keeps up, the senders once it falls
+/// behind.
 ///
 /// A span of the benchmark workload (8 attributes, 1 event) takes about 900 bytes queued
 /// as a model value (the record and its allocations) and about 370 queued encoded (one
@@ -150,12 +152,13 @@ pub struct PipelineConfig {
 /// block instead of several). JSON signals are always encoded by the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EncodeOnSend {
-    /// The worker encodes: the cheapest hand-off for application threads.
-    #[default]
+    /// The worker encodes: the cheapest hand-off for application threads when memory
+    /// is not a concern.
     Never,
     /// Records sent while the queue holds at least two batches' worth (and at least 1024
     /// records) are encoded by their sender: the worker has fallen behind, so memory per
     /// queued record matters, and the worker's time is better spent sending.
+    #[default]
     Backlog,
     /// Every record is encoded by its sender: the least memory per queued record and the
     /// least work for the worker.
@@ -177,7 +180,7 @@ impl Default for PipelineConfig {
             thread_name: String::from("otlp-sync"),
             stack_size: None,
             shutdown_timeout: Duration::from_secs(5),
-            encode_on_send: EncodeOnSend::Never,
+            encode_on_send: EncodeOnSend::Backlog,
         }
     }
 }

@@ -61,11 +61,11 @@ fn config(args: &Args) -> Config {
             KeyValue::new("host.name", "bench-host"),
             KeyValue::new("deployment.environment", "bench"),
         ]);
-    // OURS_ENCODE_ON_SEND=never|backlog|always (unset: the library default, never).
+    // OURS_ENCODE_ON_SEND=never|backlog|always (unset: the library default, backlog).
     match std::env::var("OURS_ENCODE_ON_SEND").as_deref() {
         Ok("always") => b = b.encode_on_send(EncodeOnSend::Always),
-        Ok("backlog") => b = b.encode_on_send(EncodeOnSend::Backlog),
-        Ok("never") | Err(_) => {}
+        Ok("never") => b = b.encode_on_send(EncodeOnSend::Never),
+        Ok("backlog") | Err(_) => {}
         Ok(other) => {
             eprintln!("peer_ours: OURS_ENCODE_ON_SEND={other}: expected never, backlog or always");
             std::process::exit(2)
