@@ -164,6 +164,29 @@ proptest! {
     }
 
     #[test]
+    fn spans_with_fields_encoded_as_recorded_decode_to_the_same_span(b in arb_span_batch()) {
+        // What the tracer does for a sampled span: attributes and events encoded one by
+        // one as recorded, the rest of the span at the end.
+        let as_recorded = encode_records(&b, |_, s| {
+            let mut fields = Vec::new();
+            let mut e2 = ProtoEncoder::new();
+            for kv in &s.attributes {
+                e2.key_value_field(9, kv, &mut fields);
+            }
+            for e in &s.events {
+                e2.event_field(e.time_unix_nano, &e.name, &e.attributes, e.dropped_attributes_count, &mut fields);
+            }
+            let mut rest = s.clone();
+            rest.attributes.clear();
+            rest.events.clear();
+            e2.span_record_with(&rest, &fields)
+        });
+        let got = ExportTraceServiceRequest::decode(as_recorded.as_slice()).expect("decodes");
+        assert_same(&got, &expected_traces(&b));
+        prop_assert_eq!(as_recorded.len(), encode_traces(&b).len());
+    }
+
+    #[test]
     fn span_encoded_len_adds_up(b in arb_span_batch()) {
         let want = expected_traces(&b);
         for ((_, scopes), rs) in b.resources.iter().zip(&want.resource_spans) {

@@ -248,8 +248,20 @@ fn remote_parent_links_and_trace_state() {
 
 #[test]
 fn limits_drop_and_count() {
+    // Spans encoded as they are recorded (the default, EncodeOnSend::Backlog)...
     let collector = Collector::start();
-    let exporter = exporter(&collector);
+    limits_drop_and_count_with(&exporter(&collector), &collector);
+    // ... and spans handed over as model values.
+    let collector = Collector::start();
+    let config = Config::builder()
+        .endpoint(collector.url(""))
+        .encode_on_send(otlp_sync::pipeline::EncodeOnSend::Never)
+        .build()
+        .expect("config");
+    limits_drop_and_count_with(&Exporter::new(config).expect("exporter"), &collector);
+}
+
+fn limits_drop_and_count_with(exporter: &Exporter, collector: &Collector) {
     let limits = SpanLimits {
         attribute_count: 3,
         attribute_value_length: Some(4),
@@ -259,7 +271,7 @@ fn limits_drop_and_count() {
         attributes_per_link: 1,
     };
     let tracer = tracer_with(
-        &exporter,
+        exporter,
         TraceSettings {
             sampler: Sampler::AlwaysOn,
             limits,
@@ -290,7 +302,7 @@ fn limits_drop_and_count() {
     span.end();
     other.end();
 
-    let spans = spans(&exporter, &collector);
+    let spans = spans(exporter, &collector);
     let s = find(&spans, "limited");
     assert_eq!(s.attributes.len(), 3);
     assert_eq!(s.attributes[0].key, "a");

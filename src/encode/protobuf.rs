@@ -146,6 +146,101 @@ impl ProtoEncoder {
         self.record(span)
     }
 
+    /// Encodes one span as [`span_record`](Self::span_record) does, with `fields` (further
+    /// `Span` fields already encoded, such as attributes from
+    /// [`key_value_field`](Self::key_value_field) and events from
+    /// [`event_field`](Self::event_field)) appended to its message. Protobuf readers merge
+    /// a message's fields in any order, repeated ones keeping their relative order.
+    ///
+    /// ```
+    /// use otlp_sync::encode::protobuf::ProtoEncoder;
+    /// use otlp_sync::model::{Event, KeyValue, Span, SpanId, TraceId};
+    /// let mut enc = ProtoEncoder::new();
+    /// let mut span = Span::new("work", TraceId::from_bytes([1; 16]), SpanId::from_bytes([2; 8]));
+    /// let mut fields = Vec::new();
+    /// enc.key_value_field(9, &KeyValue::new("k", 1), &mut fields);
+    /// enc.event_field(5, "e", &[], 0, &mut fields);
+    /// let record = enc.span_record_with(&span, &fields);
+    /// // The same fields, written after the others: the same bytes, in another order.
+    /// span.attributes.push(KeyValue::new("k", 1));
+    /// span.events.push(Event { time_unix_nano: 5, name: "e".into(), ..Default::default() });
+    /// let canonical = enc.span_record(&span);
+    /// assert_eq!(record.len(), canonical.len());
+    /// assert!(record.as_bytes().ends_with(&fields));
+    /// ```
+    pub fn span_record_with(&mut self, span: &Span, fields: &[u8]) -> EncodedRecord {
+        self.sizes.clear();
+        let body = span.body_len(&mut self.sizes) + fields.len();
+        // The span's own length is the first slot the length pass opened.
+        if let Some(first) = self.sizes.first_mut() {
+            *first = body;
+        }
+        let total = len_field(2, body);
+        let mut out = Vec::with_capacity(total);
+        let mut w = Writer {
+            out: &mut out,
+            sizes: &self.sizes,
+            next: 0,
+        };
+        w.span(span);
+        out.extend_from_slice(fields);
+        self.trim();
+        EncodedRecord {
+            header: u8::try_from(total - body).unwrap_or(u8::MAX),
+            bytes: out.into_boxed_slice(),
+        }
+    }
+
+    /// Appends one `KeyValue` as field `field` (9 for a span's attributes) to `out`.
+    pub fn key_value_field(&mut self, field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
+        self.sizes.clear();
+        key_value_len(kv, 1, &mut self.sizes);
+        let mut w = Writer {
+            out,
+            sizes: &self.sizes,
+            next: 0,
+        };
+        w.key_value(field, kv, 1);
+        self.trim();
+    }
+
+    /// Appends one span event (`Span` field 11) to `out`.
+    pub fn event_field(
+        &mut self,
+        time_unix_nano: u64,
+        name: &str,
+        attributes: &[KeyValue],
+        dropped_attributes_count: u32,
+        out: &mut Vec<u8>,
+    ) {
+        self.sizes.clear();
+        let slot = self.sizes.open();
+        let n = fixed64_len(1, time_unix_nano)
+            + str_len(2, name)
+            + attrs_len(3, attributes, &mut self.sizes)
+            + uint_len(4, u64::from(dropped_attributes_count));
+        self.sizes.close(slot, n);
+        let mut w = Writer {
+            out,
+            sizes: &self.sizes,
+            next: 0,
+        };
+        let n = w.cached();
+        w.header(11, n);
+        w.fixed64(1, time_unix_nano);
+        w.str(2, name);
+        w.attrs(3, attributes);
+        w.uint(4, u64::from(dropped_attributes_count));
+        self.trim();
+    }
+
+    /// Drops scratch space grown past [`MAX_KEPT_SIZES`].
+    fn trim(&mut self) {
+        if self.sizes.capacity() > MAX_KEPT_SIZES {
+            self.sizes = Vec::new();
+        }
+    }
+
     /// Encodes one log record on its own; see [`span_record`](Self::span_record).
     pub fn log_record(&mut self, record: &LogRecord) -> EncodedRecord {
         self.record(record)
@@ -251,6 +346,54 @@ impl Record for EncodedRecord {
     fn write(&self, w: &mut Writer<'_>) {
         w.out.extend_from_slice(&self.bytes);
     }
+}
+
+/// The byte range, within `buf` (a run of length-delimited fields, as
+/// [`ProtoEncoder::key_value_field`] and [`ProtoEncoder::event_field`] append them), of the
+/// first `KeyValue` field `field` whose key is `key`. `None` when there is none, or when
+/// `buf` is not such a run.
+pub fn find_key_value(buf: &[u8], field: u32, key: &str) -> Option<core::ops::Range<usize>> {
+    let wanted = u64::from((field << 3) | LEN);
+    let mut i = 0;
+    while i < buf.len() {
+        let start = i;
+        let (tag, n) = read_varint(buf.get(i..)?)?;
+        i += n;
+        let (len, n) = read_varint(buf.get(i..)?)?;
+        i += n;
+        let end = i.checked_add(usize::try_from(len).ok()?)?;
+        let payload = buf.get(i..end)?;
+        if tag == wanted {
+            let found = match payload.first() {
+                // The key (field 1) comes first; an empty key is not written.
+                Some(0x0a) => {
+                    let (klen, n) = read_varint(payload.get(1..)?)?;
+                    let from = 1 + n;
+                    let to = from.checked_add(usize::try_from(klen).ok()?)?;
+                    payload.get(from..to) == Some(key.as_bytes())
+                }
+                _ => key.is_empty(),
+            };
+            if found {
+                return Some(start..end);
+            }
+        }
+        i = end;
+    }
+    None
+}
+
+/// A varint at the start of `b` and its length in bytes; `None` if cut short or longer
+/// than 10 bytes.
+fn read_varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut v = 0u64;
+    for (i, &byte) in b.iter().enumerate().take(10) {
+        v |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Some((v, i + 1));
+        }
+    }
+    None
 }
 
 /// Bytes `span` takes inside its `ScopeSpans` message, including the field tag and the
@@ -963,6 +1106,9 @@ impl Writer<'_> {
     }
 
     fn key_value(&mut self, tag: u32, kv: &KeyValue, depth: usize) {
+        if self.short_leaf_key_value(tag, kv) {
+            return;
+        }
         let n = match leaf_key_value_len(kv, depth) {
             Some(n) => n,
             None => self.cached(),
@@ -970,6 +1116,74 @@ impl Writer<'_> {
         self.header(tag, n);
         self.str(1, &kv.key);
         self.any_value(2, &kv.value, depth);
+    }
+
+    /// The common attribute, written with a few fixed-size copies: a non-empty key and a
+    /// string, integer, double or boolean value whose key-value message is under 128
+    /// bytes (every length then takes one byte), as field `tag` below 16. Writes the same
+    /// bytes as the general path; returns `false`, having written nothing, for any other
+    /// pair.
+    #[inline(always)]
+    fn short_leaf_key_value(&mut self, tag: u32, kv: &KeyValue) -> bool {
+        let key = kv.key.as_bytes();
+        let k = key.len();
+        if tag >= 16 || k == 0 || k > 120 {
+            return false;
+        }
+        // Key byte of a length-delimited field below 16; the length bytes below are < 128.
+        let field = ((tag << 3) | LEN) as u8;
+        // The KeyValue body: key (2 + k) and value (2 + the AnyValue body `a`).
+        let head = |a: usize| [field, (k + a + 4) as u8, 0x0a, k as u8];
+        match &kv.value {
+            AnyValue::Str(s) => {
+                let v = s.len();
+                let a = v + 2;
+                if k + a + 4 > 127 {
+                    return false;
+                }
+                self.out.reserve(k + a + 6);
+                self.out.extend_from_slice(&head(a));
+                self.out.extend_from_slice(key);
+                // AnyValue { string_value (1) }
+                self.out.extend_from_slice(&[0x12, a as u8, 0x0a, v as u8]);
+                self.out.extend_from_slice(s.as_bytes());
+            }
+            AnyValue::Int(i) => {
+                let a = 1 + varint_len(*i as u64);
+                if k + a + 4 > 127 {
+                    return false;
+                }
+                self.out.reserve(k + a + 6);
+                self.out.extend_from_slice(&head(a));
+                self.out.extend_from_slice(key);
+                // AnyValue { int_value (3) }
+                self.out.extend_from_slice(&[0x12, a as u8, 0x18]);
+                self.varint(*i as u64);
+            }
+            AnyValue::Double(d) => {
+                if k + 13 > 127 {
+                    return false;
+                }
+                self.out.reserve(k + 15);
+                self.out.extend_from_slice(&head(9));
+                self.out.extend_from_slice(key);
+                // AnyValue { double_value (4) }
+                self.out.extend_from_slice(&[0x12, 9, 0x21]);
+                self.out.extend_from_slice(&d.to_bits().to_le_bytes());
+            }
+            AnyValue::Bool(b) => {
+                if k + 6 > 127 {
+                    return false;
+                }
+                self.out.reserve(k + 8);
+                self.out.extend_from_slice(&head(2));
+                self.out.extend_from_slice(key);
+                // AnyValue { bool_value (2) }
+                self.out.extend_from_slice(&[0x12, 2, 0x10, u8::from(*b)]);
+            }
+            _ => return false,
+        }
+        true
     }
 
     /// An `AnyValue` message at nesting depth `depth` as field `tag` (always written,

@@ -780,6 +780,39 @@ impl RecordSender {
         self.shared.counters.snapshot()
     }
 
+    /// Whether records of `signal` may be queued encoded ([`EncodeOnSend`] is not
+    /// `Never` and the signal's encoding is protobuf): instrumentation may then encode as
+    /// it records and send with [`send_encoded_span_in`](Self::send_encoded_span_in).
+    pub(crate) fn encodes_on_send(&self, signal: crate::model::Signal) -> bool {
+        self.shared
+            .encode_above
+            .get(stats::index(signal))
+            .is_some_and(|&d| d != usize::MAX)
+    }
+
+    /// Queues a span already encoded (by [`crate::encode::protobuf::ProtoEncoder`]) for
+    /// the scope `scope`; counted as [`send_span_in`](Self::send_span_in) counts.
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span); the record is dropped either way.
+    pub(crate) fn send_encoded_span_in(
+        &self,
+        scope: ScopeHandle,
+        record: EncodedRecord,
+    ) -> Result<(), RecordError<()>> {
+        let shared = &self.shared;
+        let counters = shared.counters.signal(crate::model::Signal::Traces);
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        if shared.closed.load(Ordering::Acquire) {
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(shared.closed_reason(), 1);
+            return Err(RecordError::ShutDown(()));
+        }
+        shared
+            .enqueue(&shared.traces, (self.id_of(scope), Queued::Encoded(record)))
+            .map_err(|_| RecordError::Full(()))
+    }
+
     /// Whether a record of `signal` offered now would be dropped for a full queue
     /// ([`FullPolicy::Drop`] only): instrumentation then skips building it and calls
     /// [`count_queue_full`](Self::count_queue_full) instead.

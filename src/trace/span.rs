@@ -4,9 +4,10 @@ use super::context::{
     ContextGuard, SpanContext, TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, TraceState,
     current_span_context, enter_context,
 };
-use super::limits::{apply_to_list, set_attribute};
+use super::limits::{apply_to_list, set_attribute, truncate_value};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
+use crate::encode::protobuf::{ProtoEncoder, find_key_value};
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
     SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
@@ -287,15 +288,98 @@ impl<'a> SpanBuilder<'a> {
             dropped_links_count: u32::try_from(dropped_links_count).unwrap_or(u32::MAX),
             status: Status::default(),
         };
+        let mut span = span;
+        let fields = (sampled && inner.encode_spans).then(|| {
+            // Encode the attributes now; the model keeps none of them.
+            let mut fields = Fields::new();
+            with_encoder(|enc| {
+                for kv in &span.attributes {
+                    enc.key_value_field(ATTRIBUTES, kv, &mut fields.buf);
+                }
+            });
+            fields.attributes = span.attributes.len();
+            span.attributes = Vec::new();
+            fields
+        });
         ActiveSpan {
             context,
             recording: Some(Recording {
                 span,
                 sampled,
                 tracer: Arc::clone(&self.tracer.inner),
+                fields,
             }),
         }
     }
+}
+
+/// `Span.attributes`.
+const ATTRIBUTES: u32 = 9;
+
+/// Attributes and events of a span that is sent encoded, encoded as they are recorded.
+struct Fields {
+    /// `Span` fields 9 (attributes) and 11 (events), in the order they were recorded.
+    buf: Vec<u8>,
+    /// Attributes in `buf`.
+    attributes: usize,
+    /// Events in `buf`.
+    events: usize,
+    /// Some event lost attributes to the per-event limit.
+    event_attributes_dropped: bool,
+}
+
+impl Fields {
+    fn new() -> Self {
+        Fields {
+            buf: take_buffer(),
+            attributes: 0,
+            events: 0,
+            event_attributes_dropped: false,
+        }
+    }
+}
+
+std::thread_local! {
+    /// Encoding scratch space of this thread's spans.
+    static ENCODER: core::cell::Cell<ProtoEncoder> =
+        core::cell::Cell::new(ProtoEncoder::new());
+    /// Field buffers of ended spans, for the next spans started on this thread.
+    static BUFFERS: core::cell::RefCell<Vec<Vec<u8>>> = const { core::cell::RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept per thread, and the largest kept.
+const KEPT_BUFFERS: usize = 8;
+const KEPT_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Runs `f` with this thread's encoder (taken out for the call, so a nested call gets a
+/// fresh one; during thread teardown, a fresh one too).
+fn with_encoder<R>(f: impl FnOnce(&mut ProtoEncoder) -> R) -> R {
+    let mut enc = ENCODER.try_with(core::cell::Cell::take).unwrap_or_default();
+    let out = f(&mut enc);
+    let _ = ENCODER.try_with(|e| e.set(enc));
+    out
+}
+
+fn take_buffer() -> Vec<u8> {
+    BUFFERS
+        .try_with(|b| b.try_borrow_mut().ok().and_then(|mut b| b.pop()))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| Vec::with_capacity(512))
+}
+
+fn give_back_buffer(mut buf: Vec<u8>) {
+    if buf.capacity() > KEPT_BUFFER_BYTES {
+        return;
+    }
+    buf.clear();
+    let _ = BUFFERS.try_with(|b| {
+        if let Ok(mut b) = b.try_borrow_mut() {
+            if b.len() < KEPT_BUFFERS {
+                b.push(buf);
+            }
+        }
+    });
 }
 
 /// A trace id from the configured generator and the flags a root span starts with.
@@ -347,9 +431,51 @@ fn make_link(
 
 /// What a recording span holds.
 struct Recording {
+    /// The span; without attributes and events when `fields` holds them.
     span: Span,
     sampled: bool,
     tracer: Arc<Inner>,
+    /// Attributes and events encoded as recorded (a sampled span of a tracer whose
+    /// pipeline takes spans encoded).
+    fields: Option<Fields>,
+}
+
+impl Recording {
+    /// Sets one attribute under the limits, in the model or in the encoded fields.
+    fn set_attribute(&mut self, mut kv: KeyValue) {
+        let limits = &self.tracer.settings.limits;
+        let Some(fields) = &mut self.fields else {
+            set_attribute(
+                &mut self.span.attributes,
+                &mut self.span.dropped_attributes_count,
+                kv,
+                limits.attribute_count,
+                limits.attribute_value_length,
+            );
+            return;
+        };
+        if let Some(limit) = limits.attribute_value_length {
+            truncate_value(&mut kv.value, limit);
+        }
+        let existing = find_key_value(&fields.buf, ATTRIBUTES, &kv.key);
+        if existing.is_none() && fields.attributes >= limits.attribute_count {
+            self.span.dropped_attributes_count =
+                self.span.dropped_attributes_count.saturating_add(1);
+            return;
+        }
+        with_encoder(|enc| match existing {
+            Some(range) => {
+                // Replace in place: the attribute keeps its position.
+                let mut one = Vec::new();
+                enc.key_value_field(ATTRIBUTES, &kv, &mut one);
+                fields.buf.splice(range, one);
+            }
+            None => {
+                enc.key_value_field(ATTRIBUTES, &kv, &mut fields.buf);
+                fields.attributes += 1;
+            }
+        });
+    }
 }
 
 /// A started span. Record into it with its methods; it ends exactly once, on
@@ -397,29 +523,15 @@ impl ActiveSpan {
     /// adds it if the attribute count limit allows (else counts it dropped).
     pub fn set_attribute(&mut self, key: impl Into<Str>, value: impl Into<AnyValue>) {
         if let Some(r) = &mut self.recording {
-            let limits = &r.tracer.settings.limits;
-            set_attribute(
-                &mut r.span.attributes,
-                &mut r.span.dropped_attributes_count,
-                KeyValue::new(key, value),
-                limits.attribute_count,
-                limits.attribute_value_length,
-            );
+            r.set_attribute(KeyValue::new(key, value));
         }
     }
 
     /// Sets several attributes, as [`set_attribute`](Self::set_attribute) does.
     pub fn set_attributes(&mut self, attributes: impl IntoIterator<Item = KeyValue>) {
         if let Some(r) = &mut self.recording {
-            let limits = &r.tracer.settings.limits;
             for kv in attributes {
-                set_attribute(
-                    &mut r.span.attributes,
-                    &mut r.span.dropped_attributes_count,
-                    kv,
-                    limits.attribute_count,
-                    limits.attribute_value_length,
-                );
+                r.set_attribute(kv);
             }
         }
     }
@@ -447,7 +559,8 @@ impl ActiveSpan {
             return;
         };
         let limits = &r.tracer.settings.limits;
-        if r.span.events.len() >= limits.event_count {
+        let events = r.fields.as_ref().map_or(r.span.events.len(), |f| f.events);
+        if events >= limits.event_count {
             r.span.dropped_events_count = r.span.dropped_events_count.saturating_add(1);
             return;
         }
@@ -457,6 +570,21 @@ impl ActiveSpan {
             limits.attributes_per_event,
             limits.attribute_value_length,
         );
+        if let Some(fields) = &mut r.fields {
+            let name = name.into();
+            with_encoder(|enc| {
+                enc.event_field(
+                    unix_nanos(time),
+                    &name,
+                    &attributes,
+                    dropped_attributes_count,
+                    &mut fields.buf,
+                );
+            });
+            fields.events += 1;
+            fields.event_attributes_dropped |= dropped_attributes_count > 0;
+            return;
+        }
         if r.span.events.capacity() == 0 {
             // Most spans have few events: start with room for exactly one.
             r.span.events.reserve_exact(1);
@@ -544,7 +672,10 @@ impl ActiveSpan {
             return;
         }
         let s = &r.span;
-        let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0);
+        let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0)
+            || r.fields
+                .as_ref()
+                .is_some_and(|f| f.event_attributes_dropped);
         let dropped_link_attributes = s.links.iter().any(|l| l.dropped_attributes_count > 0);
         if s.dropped_attributes_count > 0
             || s.dropped_events_count > 0
@@ -565,9 +696,19 @@ impl ActiveSpan {
             );
         }
         r.span.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
-        if let (Some(sender), Some(scope)) = (&r.tracer.sender, r.tracer.scope_handle) {
-            // Full or shut down: already counted as dropped by the pipeline.
-            let _ = sender.send_span_in(scope, r.span);
+        let (Some(sender), Some(scope)) = (&r.tracer.sender, r.tracer.scope_handle) else {
+            return;
+        };
+        // Full or shut down: already counted as dropped by the pipeline.
+        match r.fields.take() {
+            Some(fields) => {
+                let record = with_encoder(|enc| enc.span_record_with(&r.span, &fields.buf));
+                give_back_buffer(fields.buf);
+                let _ = sender.send_encoded_span_in(scope, record);
+            }
+            None => {
+                let _ = sender.send_span_in(scope, r.span);
+            }
         }
     }
 }

@@ -57,6 +57,9 @@ pub(crate) struct Inner {
     /// `false` when no span of this tracer can ever be recorded (disabled, or
     /// `AlwaysOff`): builders then skip storing attributes and links.
     pub(crate) may_record: bool,
+    /// The pipeline takes spans encoded (protobuf traces, encoding on send allowed):
+    /// sampled spans then encode their attributes and events as they are recorded.
+    pub(crate) encode_spans: bool,
 }
 
 /// Makes spans for one instrumentation scope and hands the finished ones to the export
@@ -104,6 +107,9 @@ impl Tracer {
     ) -> Tracer {
         let may_record = sender.is_some() && !matches!(settings.sampler, Sampler::AlwaysOff);
         let scope_handle = sender.as_ref().map(|s| s.register_scope(&scope));
+        let encode_spans = sender
+            .as_ref()
+            .is_some_and(|s| s.encodes_on_send(crate::model::Signal::Traces));
         Tracer {
             inner: Arc::new(Inner {
                 sender,
@@ -111,6 +117,7 @@ impl Tracer {
                 scope_handle,
                 settings,
                 may_record,
+                encode_spans,
             }),
         }
     }
