@@ -193,6 +193,15 @@ impl ProtoEncoder {
 
     /// Appends one `KeyValue` as field `field` (9 for a span's attributes) to `out`.
     pub fn key_value_field(&mut self, field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
+        let mut w = Writer {
+            out,
+            sizes: &[],
+            next: 0,
+        };
+        if w.short_leaf_key_value(field, kv) {
+            return;
+        }
+        let out = w.out;
         self.sizes.clear();
         key_value_len(kv, 1, &mut self.sizes);
         let mut w = Writer {
@@ -213,19 +222,33 @@ impl ProtoEncoder {
         dropped_attributes_count: u32,
         out: &mut Vec<u8>,
     ) {
-        self.sizes.clear();
-        let slot = self.sizes.open();
-        let n = fixed64_len(1, time_unix_nano)
+        let fixed = fixed64_len(1, time_unix_nano)
             + str_len(2, name)
-            + attrs_len(3, attributes, &mut self.sizes)
             + uint_len(4, u64::from(dropped_attributes_count));
-        self.sizes.close(slot, n);
+        // Leaf attributes need no cached lengths: sum them on the spot when all are.
+        let leaves = attributes.iter().try_fold(0, |n, kv| {
+            leaf_key_value_len(kv, 1).map(|len| n + len_field(3, len))
+        });
+        let n = match leaves {
+            Some(attrs) => {
+                self.sizes.clear();
+                fixed + attrs
+            }
+            None => {
+                self.sizes.clear();
+                let slot = self.sizes.open();
+                let n = fixed + attrs_len(3, attributes, &mut self.sizes);
+                self.sizes.close(slot, n);
+                // The write pass reads the event's own slot first.
+                self.sizes.remove(slot);
+                n
+            }
+        };
         let mut w = Writer {
             out,
             sizes: &self.sizes,
             next: 0,
         };
-        let n = w.cached();
         w.header(11, n);
         w.fixed64(1, time_unix_nano);
         w.str(2, name);
