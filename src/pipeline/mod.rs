@@ -305,6 +305,11 @@ impl Shared {
         let counters = self.counters.signal(signal);
         counters.not_delivered.fetch_add(1, Ordering::SeqCst);
         counters.add_dropped(Reason::QueueFull, 1);
+        self.report_queue_full(signal);
+    }
+
+    /// Reports the first record of `signal` a full queue dropped (a diagnostic).
+    fn report_queue_full(&self, signal: crate::model::Signal) {
         if let Some(reported) = self.queue_full_reported.get(stats::index(signal)) {
             // A plain load first: a flood of drops does not keep writing the flag.
             if !reported.load(Ordering::Relaxed) && !reported.swap(true, Ordering::Relaxed) {
@@ -817,7 +822,9 @@ impl RecordSender {
     /// ([`FullPolicy::Drop`] only): instrumentation then skips building it and calls
     /// [`count_queue_full`](Self::count_queue_full) instead.
     pub(crate) fn queue_full(&self, signal: crate::model::Signal) -> bool {
-        if !matches!(self.shared.full_policy, FullPolicy::Drop) {
+        if !matches!(self.shared.full_policy, FullPolicy::Drop)
+            || self.shared.closed.load(Ordering::Relaxed)
+        {
             return false;
         }
         match signal {
@@ -830,9 +837,11 @@ impl RecordSender {
     /// Counts one record of `signal` offered and dropped for a full queue without being
     /// built (see [`queue_full`](Self::queue_full)).
     pub(crate) fn count_queue_full(&self, signal: crate::model::Signal) {
+        // One add (a contended line when several threads shed at once), instead of the
+        // three of a record dropped at the queue; snapshots add it to both counts.
         let counters = self.shared.counters.signal(signal);
-        counters.offered.fetch_add(1, Ordering::Relaxed);
-        self.shared.queue_full_drop(signal);
+        counters.shed.fetch_add(1, Ordering::Relaxed);
+        self.shared.report_queue_full(signal);
     }
 }
 

@@ -174,6 +174,11 @@ pub(crate) struct SignalCounters {
     /// Offered but never handed to the worker (dropped on the producer side). The flush
     /// barrier waits until `worker received + not_delivered >= offered at the request`.
     pub(crate) not_delivered: AtomicU64,
+    /// Records instrumentation did not build because the queue was full: offered and
+    /// dropped (`queue_full`) at once, in one counter so that a producer pays one atomic
+    /// add per such record. Not in `offered` nor `not_delivered` (the flush barrier never
+    /// waits for them); added to `offered` and `queue_full` in snapshots.
+    pub(crate) shed: AtomicU64,
 }
 
 impl SignalCounters {
@@ -197,7 +202,7 @@ impl SignalCounters {
     fn dropped(&self) -> Dropped {
         let l = |a: &AtomicU64| a.load(Ordering::SeqCst);
         Dropped {
-            queue_full: l(&self.queue_full),
+            queue_full: l(&self.queue_full).saturating_add(l(&self.shed)),
             rejected: l(&self.rejected),
             retries_exhausted: l(&self.retries_exhausted),
             too_large: l(&self.too_large),
@@ -218,7 +223,7 @@ impl SignalCounters {
         // or dropped, so `queued` cannot go negative in a snapshot.
         let dropped = self.dropped();
         let exported = l(&self.exported);
-        let offered = l(&self.offered);
+        let offered = l(&self.offered).saturating_add(l(&self.shed));
         SignalStats {
             offered,
             exported,
