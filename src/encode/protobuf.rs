@@ -81,6 +81,8 @@ const FIXED32: u32 = 5;
 pub struct ProtoEncoder {
     /// Lengths of nested messages in the order the write pass needs them (pre-order).
     sizes: Vec<usize>,
+    /// Where a flat record is written before its length is known (single pass).
+    scratch: Vec<u8>,
 }
 
 impl ProtoEncoder {
@@ -275,6 +277,35 @@ impl ProtoEncoder {
     }
 
     fn record<T: Record>(&mut self, r: &T) -> EncodedRecord {
+        if r.is_flat() {
+            // One pass: no nested length to cache, so write the body first (after a
+            // placeholder header) and put the real header in front when copying out.
+            self.scratch.clear();
+            let mut w = Writer {
+                out: &mut self.scratch,
+                sizes: &[0],
+                next: 0,
+            };
+            r.write(&mut w);
+            let body = self.scratch.get(2..).unwrap_or(&[]);
+            let body_len = body.len();
+            let total = len_field(2, body_len);
+            let mut out = Vec::with_capacity(total);
+            let mut w = Writer {
+                out: &mut out,
+                sizes: &[],
+                next: 0,
+            };
+            w.header(2, body_len);
+            out.extend_from_slice(body);
+            if self.scratch.capacity() > MAX_KEPT_SCRATCH {
+                self.scratch = Vec::new();
+            }
+            return EncodedRecord {
+                header: u8::try_from(total - body_len).unwrap_or(u8::MAX),
+                bytes: out.into_boxed_slice(),
+            };
+        }
         self.sizes.clear();
         let body = r.body_len(&mut self.sizes);
         let total = len_field(2, body);
@@ -316,6 +347,8 @@ impl ProtoEncoder {
 
 /// Scratch lengths an encoder keeps between single-record encodes (4 KiB on 64-bit).
 const MAX_KEPT_SIZES: usize = 512;
+/// Scratch bytes an encoder keeps between single-record encodes.
+const MAX_KEPT_SCRATCH: usize = 16 * 1024;
 
 /// One span, log record or metric encoded on its own (by [`ProtoEncoder::span_record`]
 /// and its siblings): the bytes it takes inside its `Scope*` message, field tag and length
@@ -715,6 +748,12 @@ trait Record {
     fn body_len<S: Sizes>(&self, s: &mut S) -> usize;
     /// Writes the record as field 2 of its `Scope*` message.
     fn write(&self, w: &mut Writer<'_>);
+    /// Whether the record's only nested message of unknown length is itself (every
+    /// other length is computed on the spot while writing), so that it can be written
+    /// in one pass with its own length taken as the first and only cached one.
+    fn is_flat(&self) -> bool {
+        false
+    }
 }
 
 impl Record for Span {
@@ -801,6 +840,14 @@ impl Record for LogRecord {
 
     fn write(&self, w: &mut Writer<'_>) {
         w.log_record(self);
+    }
+
+    fn is_flat(&self) -> bool {
+        !matches!(self.body, AnyValue::Array(_) | AnyValue::KvList(_))
+            && self
+                .attributes
+                .iter()
+                .all(|kv| !matches!(kv.value, AnyValue::Array(_) | AnyValue::KvList(_)))
     }
 }
 
