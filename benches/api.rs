@@ -62,7 +62,7 @@ use otlp_sync::metrics::MeterProvider;
 use otlp_sync::model::{
     InstrumentationScope, KeyValue, Resource, Severity, Signal, SpanKind, StatusCode,
 };
-use otlp_sync::pipeline::{FullPolicy, Pipeline, PipelineConfig};
+use otlp_sync::pipeline::{EncodeOnSend, FullPolicy, Pipeline, PipelineConfig};
 use otlp_sync::trace::{
     Sampler, SamplingDecision, SamplingParams, ShouldSample, TraceSettings, Tracer,
 };
@@ -348,6 +348,13 @@ fn our_pipeline(signal: Signal, meters: Option<MeterProvider>) -> Pipeline {
     }
     config.signal_mut(signal).queue_capacity = QUEUE;
     config.full_policy = FullPolicy::Drop;
+    // API_BENCH_ENCODE_ON_SEND=never|backlog|always; unset: the library default.
+    match std::env::var("API_BENCH_ENCODE_ON_SEND").as_deref() {
+        Ok("never") => config.encode_on_send = EncodeOnSend::Never,
+        Ok("backlog") => config.encode_on_send = EncodeOnSend::Backlog,
+        Ok("always") => config.encode_on_send = EncodeOnSend::Always,
+        _ => {}
+    }
     let mut attributes: Vec<KeyValue> = workload_attributes()
         .into_iter()
         .map(|(k, v)| KeyValue::new(k, v))
