@@ -47,6 +47,8 @@ pub mod resource;
 #[cfg(feature = "std")]
 pub mod retry;
 #[cfg(feature = "std")]
+mod scratch;
+#[cfg(feature = "std")]
 pub mod trace;
 #[cfg(feature = "std")]
 pub mod transport;

@@ -106,6 +106,9 @@ struct Inner {
     /// The sender, and the logger's scope as registered with its pipeline.
     sender: Option<(RecordSender, ScopeHandle)>,
     scope: Arc<InstrumentationScope>,
+    /// The pipeline takes log records encoded: [`LogRecordBuilder`] encodes attributes
+    /// as they are added.
+    encode: bool,
 }
 
 /// Emits log records under one instrumentation scope. Cheap to clone (one `Arc`),
@@ -128,6 +131,9 @@ impl Logger {
     /// A logger that queues records through `sender` under `scope`; with `None` it does
     /// nothing.
     pub fn new(sender: Option<RecordSender>, scope: Arc<InstrumentationScope>) -> Logger {
+        let encode = sender
+            .as_ref()
+            .is_some_and(|s| s.encodes_on_send(crate::model::Signal::Logs));
         Logger {
             inner: Arc::new(Inner {
                 sender: sender.map(|s| {
@@ -135,6 +141,7 @@ impl Logger {
                     (s, handle)
                 }),
                 scope,
+                encode,
             }),
         }
     }
@@ -232,6 +239,7 @@ impl Logger {
                 severity_number: severity,
                 ..LogRecord::default()
             },
+            fields: self.inner.encode.then(crate::scratch::take_buffer),
         }
     }
 
@@ -278,12 +286,21 @@ fn complete(record: &mut LogRecord, now: impl FnOnce() -> u64) {
 
 /// A log record being built by [`Logger::record`]; nothing is sent until
 /// [`emit`](Self::emit).
+///
+/// When the logger's exporter queues records encoded (protobuf logs and the default
+/// [`EncodeOnSend`](crate::pipeline::EncodeOnSend)), attributes are encoded as they are
+/// added: no attribute vector is built.
 #[must_use = "a record is sent only by .emit()"]
 #[derive(Debug)]
 pub struct LogRecordBuilder<'a> {
     logger: &'a Logger,
     record: LogRecord,
+    /// Attributes encoded as added (`LogRecord` field 6), when the logger encodes.
+    fields: Option<Vec<u8>>,
 }
+
+/// `LogRecord.attributes`.
+const ATTRIBUTES: u32 = 6;
 
 impl LogRecordBuilder<'_> {
     /// The body.
@@ -294,23 +311,44 @@ impl LogRecordBuilder<'_> {
 
     /// Adds an attribute. Keys should be unique; they are not checked.
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
-        if self.logger.is_enabled() {
-            self.record.attributes.push(KeyValue::new(key, value));
+        let kv = KeyValue::new(key, value);
+        match &mut self.fields {
+            Some(buf) => {
+                crate::scratch::with_encoder(|e| e.key_value_field(ATTRIBUTES, &kv, buf));
+            }
+            None if self.logger.is_enabled() => self.record.attributes.push(kv),
+            None => {}
         }
         self
     }
 
     /// Adds attributes.
     pub fn attrs(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
-        if self.logger.is_enabled() {
-            self.record.attributes.extend(attributes);
+        match &mut self.fields {
+            Some(buf) => crate::scratch::with_encoder(|e| {
+                for kv in attributes {
+                    e.key_value_field(ATTRIBUTES, &kv, buf);
+                }
+            }),
+            None if self.logger.is_enabled() => self.record.attributes.extend(attributes),
+            None => {}
         }
         self
     }
 
     /// Replaces the attributes.
     pub fn attributes(mut self, attributes: Attributes) -> Self {
-        self.record.attributes = attributes;
+        match &mut self.fields {
+            Some(buf) => {
+                buf.clear();
+                crate::scratch::with_encoder(|e| {
+                    for kv in &attributes {
+                        e.key_value_field(ATTRIBUTES, kv, buf);
+                    }
+                });
+            }
+            None => self.record.attributes = attributes,
+        }
         self
     }
 
@@ -350,8 +388,9 @@ impl LogRecordBuilder<'_> {
         self
     }
 
-    /// The record as built so far, without sending it.
-    pub fn into_record(self) -> LogRecord {
+    /// The record as built so far, without sending it (tests of the model path).
+    #[cfg(test)]
+    fn into_record(self) -> LogRecord {
         self.record
     }
 
@@ -360,15 +399,12 @@ impl LogRecordBuilder<'_> {
         let _ = self.try_emit();
     }
 
-    /// Like [`emit`](Self::emit), handing back a record that could not be queued.
+    /// Like [`emit`](Self::emit), saying why a record could not be queued (the record
+    /// itself is dropped; use [`Logger::try_emit`] to get a model record back).
     ///
     /// # Errors
     /// As [`Logger::try_emit`].
-    #[expect(
-        clippy::result_large_err,
-        reason = "the record is handed back by value, as the pipeline does"
-    )]
-    pub fn try_emit(self) -> Result<(), RecordError<LogRecord>> {
+    pub fn try_emit(self) -> Result<(), RecordError<()>> {
         let Some((sender, scope)) = &self.logger.inner.sender else {
             return Ok(());
         };
@@ -380,7 +416,24 @@ impl LogRecordBuilder<'_> {
                 record.observed_time_unix_nano = now;
             }
         }
-        send(sender, *scope, record)
+        match self.fields {
+            Some(fields) if sender.queue_full(crate::model::Signal::Logs) => {
+                // It would be dropped anyway: spare the encoding, count it.
+                crate::scratch::give_back_buffer(fields);
+                sender.count_queue_full(crate::model::Signal::Logs);
+                Err(RecordError::Full(()))
+            }
+            Some(fields) => {
+                complete(&mut record, now_unix_nano);
+                let encoded = crate::scratch::with_encoder(|e| e.log_record_with(&record, &fields));
+                crate::scratch::give_back_buffer(fields);
+                sender.send_encoded_log_in(*scope, encoded)
+            }
+            None => send(sender, *scope, record).map_err(|e| match e {
+                RecordError::Full(_) => RecordError::Full(()),
+                RecordError::ShutDown(_) => RecordError::ShutDown(()),
+            }),
+        }
     }
 }
 

@@ -334,3 +334,37 @@ fn records_inside_an_entered_span_carry_its_context() {
     assert!(outside.trace_id.is_empty() && outside.span_id.is_empty());
     assert_eq!(outside.flags, 0);
 }
+
+#[test]
+fn builder_attribute_setters_compose_on_the_encoded_path() {
+    // The default exporter encodes builder attributes as they are added: `attributes`
+    // replaces what came before, `attrs` appends, in order.
+    let c = Collector::start();
+    let e = exporter(&c);
+    let logger = e.logger("compose");
+    let result = logger
+        .record(Severity::INFO)
+        .body("composed")
+        .attr("x", 1)
+        .attributes(vec![otlp_sync::model::KeyValue::new("y", 2)])
+        .attrs([otlp_sync::model::KeyValue::new("z", true)])
+        .attr("w", "last")
+        .try_emit();
+    assert!(result.is_ok());
+    e.flush(WAIT).unwrap();
+    let (_, records) = received(&c);
+    assert_eq!(records.len(), 1);
+    let keys: Vec<&str> = records[0]
+        .2
+        .attributes
+        .iter()
+        .map(|kv| kv.key.as_str())
+        .collect();
+    assert_eq!(keys, ["y", "z", "w"]);
+    assert_eq!(
+        attr(&records[0].2.attributes, "y"),
+        Some(&any_value::Value::IntValue(2))
+    );
+    assert_eq!(records[0].2.severity_text, "INFO");
+    assert!(records[0].2.time_unix_nano > 0);
+}

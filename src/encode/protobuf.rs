@@ -193,6 +193,45 @@ impl ProtoEncoder {
         }
     }
 
+    /// Encodes one log record with `fields` (further `LogRecord` fields already encoded,
+    /// such as attributes from [`key_value_field`](Self::key_value_field) with field 6)
+    /// appended to its message; see [`span_record_with`](Self::span_record_with).
+    ///
+    /// ```
+    /// use otlp_sync::encode::protobuf::ProtoEncoder;
+    /// use otlp_sync::model::{KeyValue, LogRecord, Severity};
+    /// let mut enc = ProtoEncoder::new();
+    /// let mut r = LogRecord { severity_number: Severity::INFO, body: "hi".into(), ..Default::default() };
+    /// let mut fields = Vec::new();
+    /// enc.key_value_field(6, &KeyValue::new("k", 1), &mut fields);
+    /// let record = enc.log_record_with(&r, &fields);
+    /// // Attributes are field 6, after the body (5) and before the rest: here the same bytes.
+    /// r.attributes.push(KeyValue::new("k", 1));
+    /// assert_eq!(record.len(), enc.log_record(&r).len());
+    /// ```
+    pub fn log_record_with(&mut self, record: &LogRecord, fields: &[u8]) -> EncodedRecord {
+        self.sizes.clear();
+        let body = record.body_len(&mut self.sizes) + fields.len();
+        // The record's own length is the first slot the length pass opened.
+        if let Some(first) = self.sizes.first_mut() {
+            *first = body;
+        }
+        let total = len_field(2, body);
+        let mut out = Vec::with_capacity(total);
+        let mut w = Writer {
+            out: &mut out,
+            sizes: &self.sizes,
+            next: 0,
+        };
+        w.log_record(record);
+        out.extend_from_slice(fields);
+        self.trim();
+        EncodedRecord {
+            header: u8::try_from(total - body).unwrap_or(u8::MAX),
+            bytes: out.into_boxed_slice(),
+        }
+    }
+
     /// Appends one `KeyValue` as field `field` (9 for a span's attributes) to `out`.
     pub fn key_value_field(&mut self, field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
         let mut w = Writer {

@@ -376,6 +376,25 @@ impl Shared {
         }
     }
 
+    /// Counts and queues a record encoded by instrumentation.
+    fn send_encoded<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: EncodedRecord,
+    ) -> Result<(), RecordError<()>> {
+        let counters = self.counters.signal(T::SIGNAL);
+        // As in `send`: counted before it is enqueued.
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        if self.closed.load(Ordering::Acquire) {
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(self.closed_reason(), 1);
+            return Err(RecordError::ShutDown(()));
+        }
+        self.enqueue(lane, (scope, Queued::Encoded(record)))
+            .map_err(|_| RecordError::Full(()))
+    }
+
     /// Queues `item` by the full policy; on a full queue counts the drop and hands the
     /// item back.
     fn enqueue<T: Record>(&self, lane: &Lane<T>, item: Item<T>) -> Result<(), Item<T>> {
@@ -805,17 +824,19 @@ impl RecordSender {
         scope: ScopeHandle,
         record: EncodedRecord,
     ) -> Result<(), RecordError<()>> {
-        let shared = &self.shared;
-        let counters = shared.counters.signal(crate::model::Signal::Traces);
-        counters.offered.fetch_add(1, Ordering::Relaxed);
-        if shared.closed.load(Ordering::Acquire) {
-            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-            counters.add_dropped(shared.closed_reason(), 1);
-            return Err(RecordError::ShutDown(()));
-        }
-        shared
-            .enqueue(&shared.traces, (self.id_of(scope), Queued::Encoded(record)))
-            .map_err(|_| RecordError::Full(()))
+        self.shared
+            .send_encoded(&self.shared.traces, self.id_of(scope), record)
+    }
+
+    /// Queues a log record already encoded; see
+    /// [`send_encoded_span_in`](Self::send_encoded_span_in).
+    pub(crate) fn send_encoded_log_in(
+        &self,
+        scope: ScopeHandle,
+        record: EncodedRecord,
+    ) -> Result<(), RecordError<()>> {
+        self.shared
+            .send_encoded(&self.shared.logs, self.id_of(scope), record)
     }
 
     /// Whether a record of `signal` offered now would be dropped for a full queue

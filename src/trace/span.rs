@@ -7,11 +7,12 @@ use super::context::{
 use super::limits::{apply_to_list, set_attribute, truncate_value};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
-use crate::encode::protobuf::{ProtoEncoder, find_key_value};
+use crate::encode::protobuf::find_key_value;
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
     SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
 };
+use crate::scratch::{give_back_buffer, take_buffer, with_encoder};
 use alloc::sync::Arc;
 use core::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -337,49 +338,6 @@ impl Fields {
             event_attributes_dropped: false,
         }
     }
-}
-
-std::thread_local! {
-    /// Encoding scratch space of this thread's spans.
-    static ENCODER: core::cell::Cell<ProtoEncoder> =
-        core::cell::Cell::new(ProtoEncoder::new());
-    /// Field buffers of ended spans, for the next spans started on this thread.
-    static BUFFERS: core::cell::RefCell<Vec<Vec<u8>>> = const { core::cell::RefCell::new(Vec::new()) };
-}
-
-/// Buffers kept per thread, and the largest kept.
-const KEPT_BUFFERS: usize = 8;
-const KEPT_BUFFER_BYTES: usize = 16 * 1024;
-
-/// Runs `f` with this thread's encoder (taken out for the call, so a nested call gets a
-/// fresh one; during thread teardown, a fresh one too).
-fn with_encoder<R>(f: impl FnOnce(&mut ProtoEncoder) -> R) -> R {
-    let mut enc = ENCODER.try_with(core::cell::Cell::take).unwrap_or_default();
-    let out = f(&mut enc);
-    let _ = ENCODER.try_with(|e| e.set(enc));
-    out
-}
-
-fn take_buffer() -> Vec<u8> {
-    BUFFERS
-        .try_with(|b| b.try_borrow_mut().ok().and_then(|mut b| b.pop()))
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| Vec::with_capacity(512))
-}
-
-fn give_back_buffer(mut buf: Vec<u8>) {
-    if buf.capacity() > KEPT_BUFFER_BYTES {
-        return;
-    }
-    buf.clear();
-    let _ = BUFFERS.try_with(|b| {
-        if let Ok(mut b) = b.try_borrow_mut() {
-            if b.len() < KEPT_BUFFERS {
-                b.push(buf);
-            }
-        }
-    });
 }
 
 /// A trace id from the configured generator and the flags a root span starts with.
