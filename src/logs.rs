@@ -49,6 +49,7 @@
 //! # Ok::<(), otlp_sync::pipeline::StartError>(())
 //! ```
 
+use crate::encode::protobuf::key_value_field;
 use crate::model::{
     AnyValue, Attributes, InstrumentationScope, KeyValue, LogRecord, Severity, SpanId, Str, TraceId,
 };
@@ -313,9 +314,7 @@ impl LogRecordBuilder<'_> {
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
         let kv = KeyValue::new(key, value);
         match &mut self.fields {
-            Some(buf) => {
-                crate::scratch::with_encoder(|e| e.key_value_field(ATTRIBUTES, &kv, buf));
-            }
+            Some(buf) => key_value_field(ATTRIBUTES, &kv, buf),
             None if self.logger.is_enabled() => self.record.attributes.push(kv),
             None => {}
         }
@@ -325,11 +324,11 @@ impl LogRecordBuilder<'_> {
     /// Adds attributes.
     pub fn attrs(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
         match &mut self.fields {
-            Some(buf) => crate::scratch::with_encoder(|e| {
+            Some(buf) => {
                 for kv in attributes {
-                    e.key_value_field(ATTRIBUTES, &kv, buf);
+                    key_value_field(ATTRIBUTES, &kv, buf);
                 }
-            }),
+            }
             None if self.logger.is_enabled() => self.record.attributes.extend(attributes),
             None => {}
         }
@@ -341,11 +340,9 @@ impl LogRecordBuilder<'_> {
         match &mut self.fields {
             Some(buf) => {
                 buf.clear();
-                crate::scratch::with_encoder(|e| {
-                    for kv in &attributes {
-                        e.key_value_field(ATTRIBUTES, kv, buf);
-                    }
-                });
+                for kv in &attributes {
+                    key_value_field(ATTRIBUTES, kv, buf);
+                }
             }
             None => self.record.attributes = attributes,
         }

@@ -210,6 +210,35 @@ impl ProtoEncoder {
     /// assert_eq!(record.len(), enc.log_record(&r).len());
     /// ```
     pub fn log_record_with(&mut self, record: &LogRecord, fields: &[u8]) -> EncodedRecord {
+        if record.is_flat() {
+            // One pass, as `record` does for flat records, with `fields` after the body.
+            self.scratch.clear();
+            let mut w = Writer {
+                out: &mut self.scratch,
+                sizes: &[0],
+                next: 0,
+            };
+            w.log_record(record);
+            let own = self.scratch.get(2..).unwrap_or(&[]);
+            let body_len = own.len() + fields.len();
+            let total = len_field(2, body_len);
+            let mut out = Vec::with_capacity(total);
+            let mut w = Writer {
+                out: &mut out,
+                sizes: &[],
+                next: 0,
+            };
+            w.header(2, body_len);
+            out.extend_from_slice(own);
+            out.extend_from_slice(fields);
+            if self.scratch.capacity() > MAX_KEPT_SCRATCH {
+                self.scratch = Vec::new();
+            }
+            return EncodedRecord {
+                header: u8::try_from(total - body_len).unwrap_or(u8::MAX),
+                bytes: out.into_boxed_slice(),
+            };
+        }
         self.sizes.clear();
         let body = record.body_len(&mut self.sizes) + fields.len();
         // The record's own length is the first slot the length pass opened.
@@ -233,6 +262,9 @@ impl ProtoEncoder {
     }
 
     /// Appends one `KeyValue` as field `field` (9 for a span's attributes) to `out`.
+    ///
+    /// [`key_value_field`] does the same without an encoder, allocating scratch space only
+    /// for array and map values.
     pub fn key_value_field(&mut self, field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
         let mut w = Writer {
             out,
@@ -440,6 +472,30 @@ impl Record for EncodedRecord {
 
     fn write(&self, w: &mut Writer<'_>) {
         w.out.extend_from_slice(&self.bytes);
+    }
+}
+
+/// Appends one `KeyValue` as field `field` to `out`; see [`ProtoEncoder::key_value_field`],
+/// which this calls with a new encoder for array and map values only.
+///
+/// ```
+/// use otlp_sync::encode::protobuf::{ProtoEncoder, key_value_field};
+/// use otlp_sync::model::{AnyValue, KeyValue};
+/// for kv in [KeyValue::new("k", "v"), KeyValue::new("list", vec![AnyValue::from(1)])] {
+///     let (mut a, mut b) = (Vec::new(), Vec::new());
+///     key_value_field(6, &kv, &mut a);
+///     ProtoEncoder::new().key_value_field(6, &kv, &mut b);
+///     assert_eq!(a, b);
+/// }
+/// ```
+pub fn key_value_field(field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
+    let mut w = Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    };
+    if !w.short_leaf_key_value(field, kv) {
+        ProtoEncoder::new().key_value_field(field, kv, out);
     }
 }
 

@@ -7,7 +7,7 @@ use super::context::{
 use super::limits::{apply_to_list, set_attribute, truncate_value};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
-use crate::encode::protobuf::find_key_value;
+use crate::encode::protobuf::{find_key_value, key_value_field};
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
     SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
@@ -293,11 +293,9 @@ impl<'a> SpanBuilder<'a> {
         let fields = (sampled && inner.encode_spans).then(|| {
             // Encode the attributes now; the model keeps none of them.
             let mut fields = Fields::new();
-            with_encoder(|enc| {
-                for kv in &span.attributes {
-                    enc.key_value_field(ATTRIBUTES, kv, &mut fields.buf);
-                }
-            });
+            for kv in &span.attributes {
+                key_value_field(ATTRIBUTES, kv, &mut fields.buf);
+            }
             fields.attributes = span.attributes.len();
             span.attributes = Vec::new();
             fields
@@ -421,18 +419,18 @@ impl Recording {
                 self.span.dropped_attributes_count.saturating_add(1);
             return;
         }
-        with_encoder(|enc| match existing {
+        match existing {
             Some(range) => {
                 // Replace in place: the attribute keeps its position.
                 let mut one = Vec::new();
-                enc.key_value_field(ATTRIBUTES, &kv, &mut one);
+                key_value_field(ATTRIBUTES, &kv, &mut one);
                 fields.buf.splice(range, one);
             }
             None => {
-                enc.key_value_field(ATTRIBUTES, &kv, &mut fields.buf);
+                key_value_field(ATTRIBUTES, &kv, &mut fields.buf);
                 fields.attributes += 1;
             }
-        });
+        }
     }
 }
 
