@@ -233,6 +233,7 @@ impl Logger {
     }
 
     /// Starts a record at `severity`; finish it with [`LogRecordBuilder::emit`].
+    #[inline]
     pub fn record(&self, severity: Severity) -> LogRecordBuilder<'_> {
         LogRecordBuilder {
             logger: self,
@@ -305,12 +306,14 @@ const ATTRIBUTES: u32 = 6;
 
 impl LogRecordBuilder<'_> {
     /// The body.
+    #[inline]
     pub fn body(mut self, body: impl Into<AnyValue>) -> Self {
         self.record.body = body.into();
         self
     }
 
     /// Adds an attribute. Keys should be unique; they are not checked.
+    #[inline]
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
         let kv = KeyValue::new(key, value);
         match &mut self.fields {
@@ -322,6 +325,7 @@ impl LogRecordBuilder<'_> {
     }
 
     /// Adds attributes.
+    #[inline]
     pub fn attrs(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
         match &mut self.fields {
             Some(buf) => {
@@ -336,6 +340,7 @@ impl LogRecordBuilder<'_> {
     }
 
     /// Replaces the attributes.
+    #[inline]
     pub fn attributes(mut self, attributes: Attributes) -> Self {
         match &mut self.fields {
             Some(buf) => {
@@ -350,12 +355,14 @@ impl LogRecordBuilder<'_> {
     }
 
     /// Marks the record as an event with this name.
+    #[inline]
     pub fn event_name(mut self, name: impl Into<Str>) -> Self {
         self.record.event_name = name.into();
         self
     }
 
     /// The severity text, instead of the one derived from the number.
+    #[inline]
     pub fn severity_text(mut self, text: impl Into<Str>) -> Self {
         self.record.severity_text = text.into();
         self
@@ -364,6 +371,7 @@ impl LogRecordBuilder<'_> {
     /// When the event happened.
     ///
     /// Defaults to the time of [`emit`](Self::emit).
+    #[inline]
     pub fn time(mut self, time: SystemTime) -> Self {
         self.record.time_unix_nano = unix_nano(time);
         self
@@ -372,12 +380,14 @@ impl LogRecordBuilder<'_> {
     /// When the event happened, in nanoseconds since the Unix epoch.
     ///
     /// Defaults to the time of [`emit`](Self::emit).
+    #[inline]
     pub fn time_unix_nano(mut self, nanos: u64) -> Self {
         self.record.time_unix_nano = nanos;
         self
     }
 
     /// An explicit trace context, instead of the current span's.
+    #[inline]
     pub fn trace_context(mut self, trace_id: TraceId, span_id: SpanId, trace_flags: u8) -> Self {
         self.record.trace_id = trace_id;
         self.record.span_id = span_id;
