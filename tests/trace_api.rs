@@ -302,7 +302,7 @@ fn limits_drop_and_count_with(exporter: &Exporter, collector: &Collector) {
     span.end();
     other.end();
 
-    let spans = spans(exporter, &collector);
+    let spans = spans(exporter, collector);
     let s = find(&spans, "limited");
     assert_eq!(s.attributes.len(), 3);
     assert_eq!(s.attributes[0].key, "a");

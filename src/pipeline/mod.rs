@@ -59,8 +59,9 @@
 //!
 //! Sizing a small device: pick `queue_capacity` as the record rate times the longest
 //! receiver outage to ride out (records beyond it are dropped and counted, never
-//! blocked on); with [`EncodeOnSend::Always`] budget `queue_capacity × (32 + encoded size
-//! + 16)` bytes for the queue; keep `max_batch_records × encoded size` well under
+//! blocked on); with [`EncodeOnSend::Always`] budget
+//! `queue_capacity × (encoded size + 48)` bytes for the queue (a 32-byte slot and about 16
+//! bytes of allocator header per record); keep `max_batch_records × encoded size` well under
 //! `max_batch_bytes`; turn compression on when the link, not the CPU, is the constraint
 //! (gzip level 1 shrinks the workload's requests about 5.8 times for about 1.7 µs of CPU
 //! per span).
