@@ -247,6 +247,15 @@ struct Shared {
     /// by the sending thread rather than queued as model values; `usize::MAX` for never
     /// (a JSON signal). See [`encode_threshold`].
     encode_above: [usize; 3],
+    /// Wakes the worker while it waits for a batch's delay (it does not watch the queues
+    /// then, so that sends do not wake it one by one): a producer sends a token when a
+    /// queue holds [`Shared::nudge_at`] records.
+    wake_tx: Sender<()>,
+    wake_rx: Receiver<()>,
+    /// Per signal: queue depth at which a producer wakes the worker.
+    nudge_at: [usize; 3],
+    /// Per signal: a wake token was sent since the worker last drained the queue.
+    nudged: [AtomicBool; 3],
 }
 
 /// Queue depth from which a signal's records are queued encoded ([`EncodeOnSend`]):
@@ -377,6 +386,22 @@ impl Shared {
         }
     }
 
+    /// Wakes the worker once a queue holds a batch's worth (at most one token per drain).
+    #[inline]
+    fn nudge_if_due<T>(&self, lane: &Lane<T>, signal: crate::model::Signal) {
+        let i = stats::index(signal);
+        let (Some(&at), Some(nudged)) = (self.nudge_at.get(i), self.nudged.get(i)) else {
+            return;
+        };
+        if lane.tx.len() >= at
+            && !nudged.load(Ordering::Relaxed)
+            && !nudged.swap(true, Ordering::AcqRel)
+        {
+            // Full: a token is already waiting.
+            let _ = self.wake_tx.try_send(());
+        }
+    }
+
     /// Counts and queues a record encoded by instrumentation.
     fn send_encoded<T: Record>(
         &self,
@@ -416,6 +441,7 @@ impl Shared {
                     // The worker is gone: nobody else will take this record out.
                     self.sweep(lane);
                 }
+                self.nudge_if_due(lane, T::SIGNAL);
                 Ok(())
             }
             Err(item) => {
@@ -922,6 +948,8 @@ impl Pipeline {
         collection: Option<producer::Collection>,
     ) -> Result<Pipeline, StartError> {
         let config = config.sanitized();
+        let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+        let nudge_at = |s: &SignalConfig| s.max_batch_records.min(s.queue_capacity / 2).max(1);
         let shared = Arc::new(Shared {
             traces: Lane::new(config.traces.queue_capacity),
             metrics: Lane::new(config.metrics.queue_capacity),
@@ -939,6 +967,14 @@ impl Pipeline {
                 encode_threshold(config.encode_on_send, &config.metrics),
                 encode_threshold(config.encode_on_send, &config.logs),
             ],
+            wake_tx,
+            wake_rx,
+            nudge_at: [
+                nudge_at(&config.traces),
+                nudge_at(&config.metrics),
+                nudge_at(&config.logs),
+            ],
+            nudged: Default::default(),
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         // A NUL byte in a thread name makes `spawn` panic.

@@ -78,6 +78,8 @@ struct Worker {
     traces_rx: Receiver<Item<Span>>,
     metrics_rx: Receiver<Item<Metric>>,
     logs_rx: Receiver<Item<LogRecord>>,
+    /// The wake token's receiver ([`Shared::nudge_if_due`](super::Shared)).
+    wake_rx: Receiver<()>,
     /// Records taken from each queue (by the worker), indexed by [`index`].
     received: [u64; 3],
     /// The metrics producer and its schedule, if any (see `collect_metrics`).
@@ -138,6 +140,7 @@ impl Worker {
             traces_rx: shared.traces.rx.clone(),
             metrics_rx: shared.metrics.rx.clone(),
             logs_rx: shared.logs.rx.clone(),
+            wake_rx: shared.wake_rx.clone(),
             received: [0; 3],
             collection: None,
             scopes: Vec::new(),
@@ -173,46 +176,50 @@ impl Worker {
         }
     }
 
-    /// Sleeps until a record or request arrives or the oldest batch is due, and takes in
-    /// what arrived.
+    /// Takes in what is queued; if nothing was, sleeps until there is work.
+    ///
+    /// Idle (no record in hand), the worker sleeps on the queues and the first record
+    /// wakes it. Holding records that wait for their batch's delay, it sleeps on the
+    /// control channel and the wake token only, until the oldest batch is due: records
+    /// sent meanwhile stay queued without waking it (a wake is a system call on the
+    /// sending thread), unless a queue reaches a batch's worth, when its producer sends
+    /// the token ([`Shared::nudge_if_due`](super::Shared)).
     fn wait_for_work(&mut self) {
-        let due = self.next_due();
-        let ready = {
-            let mut select = Select::new();
-            let control = (!self.ex.control_gone).then(|| select.recv(&self.ex.control));
-            let traces = select.recv(&self.traces_rx);
-            let metrics = select.recv(&self.metrics_rx);
-            let logs = select.recv(&self.logs_rx);
-            let index = match due {
-                Some(due) => select.ready_deadline(due).ok(),
-                None => Some(select.ready()),
-            };
-            index.map(|i| {
-                if Some(i) == control {
-                    None
-                } else if i == traces {
-                    Some(Signal::Traces)
-                } else if i == metrics {
-                    Some(Signal::Metrics)
-                } else {
-                    debug_assert_eq!(i, logs);
-                    Some(Signal::Logs)
+        let mut took = false;
+        for signal in Signal::ALL {
+            for _ in 0..DRAIN_CHUNK {
+                if !self.pull(signal) {
+                    break;
                 }
-            })
-        };
-        match ready {
-            // Timed out: a batch is due (exported at the top of the loop).
-            None => {}
-            // Control: taken at the top of the loop.
-            Some(None) => {}
-            Some(Some(signal)) => {
-                for _ in 0..DRAIN_CHUNK {
-                    if !self.pull(signal) {
-                        break;
-                    }
-                }
+                took = true;
             }
         }
+        // Drained: producers may wake us again at the next batch's worth.
+        for nudged in &self.ex.shared.nudged {
+            nudged.store(false, Ordering::Release);
+        }
+        if took {
+            return;
+        }
+        let due = self.next_due();
+        let holding = !(self.batches.traces.is_empty()
+            && self.batches.metrics.is_empty()
+            && self.batches.logs.is_empty());
+        let mut select = Select::new();
+        let _control = (!self.ex.control_gone).then(|| select.recv(&self.ex.control));
+        let _wake = select.recv(&self.wake_rx);
+        if !holding {
+            select.recv(&self.traces_rx);
+            select.recv(&self.metrics_rx);
+            select.recv(&self.logs_rx);
+        }
+        // Which one is ready does not matter: the next loop takes control requests and
+        // records, and exports what is due.
+        let _ = match due {
+            Some(due) => select.ready_deadline(due).ok(),
+            None => Some(select.ready()),
+        };
+        while self.wake_rx.try_recv().is_ok() {}
     }
 
     /// Takes one record of `signal` if one is queued.
