@@ -33,8 +33,9 @@
 //!
 //! Memory is bounded by the configuration, whatever the receiver does:
 //!
-//! * **Queue slots**: `queue_capacity × 32` bytes per signal, allocated when the pipeline
-//!   starts (a slot holds a boxed model record or an encoded one, never a record inline).
+//! * **Queue slots**: `queue_capacity × 40` bytes per signal, allocated when the pipeline
+//!   starts (a 32-byte item, a boxed model record or an encoded one, never a record
+//!   inline, and the channel's 8-byte stamp).
 //! * **Queued records**: a record queued as its model value costs its allocations; one
 //!   queued encoded ([`EncodeOnSend`]) costs its protobuf size plus the allocator's header
 //!   (8 to 16 bytes). For the benchmark span of `shared/bench/WORKLOAD.md` (8 attributes, one
@@ -44,8 +45,8 @@
 //!   With the default [`EncodeOnSend::Backlog`], the first `max(2 × max_batch_records, 1024)`
 //!   queued records of a signal may be model values, every further one is encoded; so a
 //!   full queue of `Q` such spans holds at most
-//!   `Q × 32 + min(Q, D) × 912 + max(0, Q − D) × 380` bytes, `D` that threshold
-//!   (about 37 MiB for `Q` = 100,000 and the default batch of 512).
+//!   `Q × 40 + min(Q, D) × 912 + max(0, Q − D) × 380` bytes, `D` that threshold
+//!   (about 41 MiB for `Q` = 100,000 and the default batch of 512).
 //! * **The worker**: the batch in hand (up to `max_batch_records` records, bounded by
 //!   `max_batch_bytes`), the request body (its encoded size, at most `max_batch_bytes`,
 //!   4 MiB by default; about 186 KiB for 512 workload spans), the compressed body when
@@ -60,7 +61,7 @@
 //! Sizing a small device: pick `queue_capacity` as the record rate times the longest
 //! receiver outage to ride out (records beyond it are dropped and counted, never
 //! blocked on); with [`EncodeOnSend::Always`] budget
-//! `queue_capacity × (encoded size + 48)` bytes for the queue (a 32-byte slot and about 16
+//! `queue_capacity × (encoded size + 56)` bytes for the queue (a 40-byte slot and about 16
 //! bytes of allocator header per record); keep `max_batch_records × encoded size` well under
 //! `max_batch_bytes`; turn compression on when the link, not the CPU, is the constraint
 //! (gzip level 1 shrinks the workload's requests about 5.8 times for about 1.7 µs of CPU
@@ -1149,6 +1150,19 @@ mod tests {
     use super::*;
 
     fn send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn a_queue_item_is_small_whatever_the_record() {
+        // The memory bound in the module docs counts on it: the channel preallocates a
+        // slot (this plus its 8-byte stamp) per unit of capacity.
+        for size in [
+            core::mem::size_of::<Item<Span>>(),
+            core::mem::size_of::<Item<LogRecord>>(),
+            core::mem::size_of::<Item<Metric>>(),
+        ] {
+            assert!(size <= 32, "{size}");
+        }
+    }
 
     #[test]
     fn handles_are_send_and_sync() {
