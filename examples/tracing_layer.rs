@@ -10,11 +10,11 @@
 
 #[path = "../tests/support/collector.rs"]
 mod collector;
+#[path = "support/loopback.rs"]
+mod loopback;
 
-use collector::{Collector, Decoded};
+use collector::Decoded;
 use otlp_sync::bridge::tracing::OtlpLayer;
-use otlp_sync::config::ConfigBuilder;
-use otlp_sync::exporter::Exporter;
 use std::process::ExitCode;
 use std::time::Duration;
 use tracing_subscriber::layer::SubscriberExt;
@@ -36,19 +36,7 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let remote = ENDPOINT_VARS
-        .iter()
-        .any(|v| std::env::var(v).is_ok_and(|s| !s.trim().is_empty()));
-    let receiver = match remote {
-        true => None,
-        false => Some(Collector::start_on(0).map_err(|e| format!("loopback receiver: {e}"))?),
-    };
-    let mut builder = ConfigBuilder::from_env().service_name("tracing-layer-example");
-    if let Some(r) = &receiver {
-        builder = builder.endpoint(r.url(""));
-    }
-    let config = builder.build().map_err(|e| e.to_string())?;
-    let exporter = Exporter::new(config).map_err(|e| e.to_string())?;
+    let (exporter, receiver) = loopback::exporter("tracing-layer-example", &ENDPOINT_VARS)?;
 
     let layer = OtlpLayer::new(exporter.tracer("app"), exporter.logger("app"));
     let subscriber = tracing_subscriber::Registry::default().with(layer);

@@ -171,26 +171,7 @@ impl ProtoEncoder {
     /// assert!(record.as_bytes().ends_with(&fields));
     /// ```
     pub fn span_record_with(&mut self, span: &Span, fields: &[u8]) -> EncodedRecord {
-        self.sizes.clear();
-        let body = span.body_len(&mut self.sizes) + fields.len();
-        // The span's own length is the first slot the length pass opened.
-        if let Some(first) = self.sizes.first_mut() {
-            *first = body;
-        }
-        let total = len_field(2, body);
-        let mut out = Vec::with_capacity(total);
-        let mut w = Writer {
-            out: &mut out,
-            sizes: &self.sizes,
-            next: 0,
-        };
-        w.span(span);
-        out.extend_from_slice(fields);
-        self.trim();
-        EncodedRecord {
-            header: u8::try_from(total - body).unwrap_or(u8::MAX),
-            bytes: out.into_boxed_slice(),
-        }
+        self.record_with(span, fields)
     }
 
     /// Encodes one log record with `fields` (further `LogRecord` fields already encoded,
@@ -210,55 +191,7 @@ impl ProtoEncoder {
     /// assert_eq!(record.len(), enc.log_record(&r).len());
     /// ```
     pub fn log_record_with(&mut self, record: &LogRecord, fields: &[u8]) -> EncodedRecord {
-        if record.is_flat() {
-            // One pass, as `record` does for flat records, with `fields` after the body.
-            self.scratch.clear();
-            let mut w = Writer {
-                out: &mut self.scratch,
-                sizes: &[0],
-                next: 0,
-            };
-            w.log_record(record);
-            let own = self.scratch.get(2..).unwrap_or(&[]);
-            let body_len = own.len() + fields.len();
-            let total = len_field(2, body_len);
-            let mut out = Vec::with_capacity(total);
-            let mut w = Writer {
-                out: &mut out,
-                sizes: &[],
-                next: 0,
-            };
-            w.header(2, body_len);
-            out.extend_from_slice(own);
-            out.extend_from_slice(fields);
-            if self.scratch.capacity() > MAX_KEPT_SCRATCH {
-                self.scratch = Vec::new();
-            }
-            return EncodedRecord {
-                header: u8::try_from(total - body_len).unwrap_or(u8::MAX),
-                bytes: out.into_boxed_slice(),
-            };
-        }
-        self.sizes.clear();
-        let body = record.body_len(&mut self.sizes) + fields.len();
-        // The record's own length is the first slot the length pass opened.
-        if let Some(first) = self.sizes.first_mut() {
-            *first = body;
-        }
-        let total = len_field(2, body);
-        let mut out = Vec::with_capacity(total);
-        let mut w = Writer {
-            out: &mut out,
-            sizes: &self.sizes,
-            next: 0,
-        };
-        w.log_record(record);
-        out.extend_from_slice(fields);
-        self.trim();
-        EncodedRecord {
-            header: u8::try_from(total - body).unwrap_or(u8::MAX),
-            bytes: out.into_boxed_slice(),
-        }
+        self.record_with(record, fields)
     }
 
     /// Appends one `KeyValue` as field `field` (9 for a span's attributes) to `out`.
@@ -302,13 +235,10 @@ impl ProtoEncoder {
         let leaves = attributes.iter().try_fold(0, |n, kv| {
             leaf_key_value_len(kv, 1).map(|len| n + len_field(3, len))
         });
+        self.sizes.clear();
         let n = match leaves {
-            Some(attrs) => {
-                self.sizes.clear();
-                fixed + attrs
-            }
+            Some(attrs) => fixed + attrs,
             None => {
-                self.sizes.clear();
                 let slot = self.sizes.open();
                 let n = fixed + attrs_len(3, attributes, &mut self.sizes);
                 self.sizes.close(slot, n);
@@ -330,10 +260,15 @@ impl ProtoEncoder {
         self.trim();
     }
 
-    /// Drops scratch space grown past [`MAX_KEPT_SIZES`].
+    /// Drops scratch space grown past [`MAX_KEPT_SIZES`] or [`MAX_KEPT_SCRATCH`]: a record
+    /// with thousands of nested messages must not pin that much in every thread that
+    /// ever encoded one.
     fn trim(&mut self) {
         if self.sizes.capacity() > MAX_KEPT_SIZES {
             self.sizes = Vec::new();
+        }
+        if self.scratch.capacity() > MAX_KEPT_SCRATCH {
+            self.scratch = Vec::new();
         }
     }
 
@@ -348,52 +283,51 @@ impl ProtoEncoder {
     }
 
     fn record<T: Record>(&mut self, r: &T) -> EncodedRecord {
-        if r.is_flat() {
-            // One pass: no nested length to cache, so write the body first (after a
-            // placeholder header) and put the real header in front when copying out.
+        self.record_with(r, &[])
+    }
+
+    /// Encodes `r` as field 2 of its `Scope*` message with `fields` (already encoded
+    /// fields of the same message) appended to its body, into one exact-size allocation.
+    fn record_with<T: Record>(&mut self, r: &T, fields: &[u8]) -> EncodedRecord {
+        let (body_len, mut out) = if r.is_flat() {
+            // One pass: no nested length to cache, so write the record (after a
+            // placeholder header) into scratch space and copy it behind the real header.
             self.scratch.clear();
-            let mut w = Writer {
+            r.write(&mut Writer {
                 out: &mut self.scratch,
                 sizes: &[0],
                 next: 0,
-            };
-            r.write(&mut w);
-            let body = self.scratch.get(2..).unwrap_or(&[]);
-            let body_len = body.len();
-            let total = len_field(2, body_len);
-            let mut out = Vec::with_capacity(total);
-            let mut w = Writer {
+            });
+            let own = self.scratch.get(2..).unwrap_or(&[]);
+            let body_len = own.len() + fields.len();
+            let mut out = Vec::with_capacity(len_field(2, body_len));
+            Writer {
                 out: &mut out,
                 sizes: &[],
                 next: 0,
-            };
-            w.header(2, body_len);
-            out.extend_from_slice(body);
-            if self.scratch.capacity() > MAX_KEPT_SCRATCH {
-                self.scratch = Vec::new();
             }
-            return EncodedRecord {
-                header: u8::try_from(total - body_len).unwrap_or(u8::MAX),
-                bytes: out.into_boxed_slice(),
-            };
-        }
-        self.sizes.clear();
-        let body = r.body_len(&mut self.sizes);
-        let total = len_field(2, body);
-        let mut out = Vec::with_capacity(total);
-        let mut w = Writer {
-            out: &mut out,
-            sizes: &self.sizes,
-            next: 0,
+            .header(2, body_len);
+            out.extend_from_slice(own);
+            (body_len, out)
+        } else {
+            self.sizes.clear();
+            let body_len = r.body_len(&mut self.sizes) + fields.len();
+            // The record's own length is the first slot the length pass opened.
+            if let Some(first) = self.sizes.first_mut() {
+                *first = body_len;
+            }
+            let mut out = Vec::with_capacity(len_field(2, body_len));
+            r.write(&mut Writer {
+                out: &mut out,
+                sizes: &self.sizes,
+                next: 0,
+            });
+            (body_len, out)
         };
-        r.write(&mut w);
-        // A record with thousands of nested messages must not pin that much scratch
-        // space in every thread that ever encoded one.
-        if self.sizes.capacity() > MAX_KEPT_SIZES {
-            self.sizes = Vec::new();
-        }
+        out.extend_from_slice(fields);
+        self.trim();
         EncodedRecord {
-            header: u8::try_from(total - body).unwrap_or(u8::MAX),
+            header: u8::try_from(out.len() - body_len).unwrap_or(u8::MAX),
             bytes: out.into_boxed_slice(),
         }
     }

@@ -340,21 +340,7 @@ impl Shared {
         scope: ScopeId,
         record: T,
     ) -> Result<(), RecordError<T>> {
-        let counters = self.counters.signal(T::SIGNAL);
-        // Counted before it is enqueued, so a concurrent flush never sees an
-        // enqueued-but-uncounted record. Relaxed is enough: the worker reads `offered`
-        // for a flush only after taking the request from the control channel, and counts
-        // a record (`exported`, `dropped`) only after taking it from the queue; both
-        // channels hand over with release/acquire, so an increment made before either
-        // hand-over is visible to the worker. No other memory is published through it.
-        // (On x86-64 this is the same `lock xadd` as SeqCst; it matters on ARM.)
-        counters.offered.fetch_add(1, Ordering::Relaxed);
-        // Acquire pairs with the SeqCst store by `shutdown` (or the worker). A stale
-        // `false` is harmless: the record is then taken by the last drain, or swept and
-        // counted by the `drained` check below.
-        if self.closed.load(Ordering::Acquire) {
-            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-            counters.add_dropped(self.closed_reason(), 1);
+        if !self.offer(T::SIGNAL) {
             return Err(RecordError::ShutDown(record));
         }
         let encode_above = self
@@ -373,7 +359,7 @@ impl Shared {
                 },
             };
         }
-        if matches!(self.full_policy, FullPolicy::Drop) && lane.tx.is_full() {
+        if self.full_now(lane) {
             // Full already: spare the encoding (the queue may have room a moment later;
             // the record is counted as dropped by a full queue all the same).
             self.queue_full_drop(T::SIGNAL);
@@ -385,6 +371,39 @@ impl Shared {
             Ok(()) => Ok(()),
             Err(_) => Err(RecordError::Full(record)),
         }
+    }
+
+    /// Counts a record of `signal` offered; `false` (counted as dropped too) when the
+    /// pipeline no longer takes records.
+    #[inline]
+    fn offer(&self, signal: crate::model::Signal) -> bool {
+        let counters = self.counters.signal(signal);
+        // Counted before it is enqueued, so a concurrent flush never sees an
+        // enqueued-but-uncounted record. Relaxed is enough: the worker reads `offered`
+        // for a flush only after taking the request from the control channel, and counts
+        // a record (`exported`, `dropped`) only after taking it from the queue; both
+        // channels hand over with release/acquire, so an increment made before either
+        // hand-over is visible to the worker. No other memory is published through it.
+        // (On x86-64 this is the same `lock xadd` as SeqCst; it matters on ARM.)
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        // Acquire pairs with the SeqCst store by `shutdown` (or the worker). A stale
+        // `false` is harmless: the record is then taken by the last drain, or swept and
+        // counted by the `drained` check in `enqueue`.
+        if self.closed.load(Ordering::Acquire) {
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(self.closed_reason(), 1);
+            return false;
+        }
+        true
+    }
+
+    /// Whether a record offered to `lane` now would be dropped for a full queue
+    /// ([`FullPolicy::Drop`], pipeline open): senders then spare building or encoding it.
+    #[inline]
+    fn full_now<T>(&self, lane: &Lane<T>) -> bool {
+        matches!(self.full_policy, FullPolicy::Drop)
+            && !self.closed.load(Ordering::Relaxed)
+            && lane.tx.is_full()
     }
 
     /// Wakes the worker once a queue holds a batch's worth (at most one token per drain).
@@ -410,12 +429,7 @@ impl Shared {
         scope: ScopeId,
         record: EncodedRecord,
     ) -> Result<(), RecordError<()>> {
-        let counters = self.counters.signal(T::SIGNAL);
-        // As in `send`: counted before it is enqueued.
-        counters.offered.fetch_add(1, Ordering::Relaxed);
-        if self.closed.load(Ordering::Acquire) {
-            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-            counters.add_dropped(self.closed_reason(), 1);
+        if !self.offer(T::SIGNAL) {
             return Err(RecordError::ShutDown(()));
         }
         self.enqueue(lane, (scope, Queued::Encoded(record)))
@@ -871,15 +885,11 @@ impl RecordSender {
     /// ([`FullPolicy::Drop`] only): instrumentation then skips building it and calls
     /// [`count_queue_full`](Self::count_queue_full) instead.
     pub(crate) fn queue_full(&self, signal: crate::model::Signal) -> bool {
-        if !matches!(self.shared.full_policy, FullPolicy::Drop)
-            || self.shared.closed.load(Ordering::Relaxed)
-        {
-            return false;
-        }
+        let shared = &self.shared;
         match signal {
-            crate::model::Signal::Traces => self.shared.traces.tx.is_full(),
-            crate::model::Signal::Metrics => self.shared.metrics.tx.is_full(),
-            crate::model::Signal::Logs => self.shared.logs.tx.is_full(),
+            crate::model::Signal::Traces => shared.full_now(&shared.traces),
+            crate::model::Signal::Metrics => shared.full_now(&shared.metrics),
+            crate::model::Signal::Logs => shared.full_now(&shared.logs),
         }
     }
 
