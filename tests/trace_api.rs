@@ -868,3 +868,93 @@ fn a_span_begun_on_a_full_queue_is_not_built_but_counted() {
     drop(release_tx);
     pipeline.shutdown(FLUSH).expect("shutdown");
 }
+
+/// Samples only spans whose builder set `keep = true`: it must be shown the attributes.
+#[derive(Debug)]
+struct KeepAttribute;
+
+impl ShouldSample for KeepAttribute {
+    fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
+        let keep = params
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_ref() == "keep" && kv.value == true.into());
+        if keep {
+            SamplingDecision::RecordAndSample
+        } else {
+            SamplingDecision::Drop
+        }
+    }
+    fn description(&self) -> String {
+        "KeepAttribute".to_owned()
+    }
+}
+
+#[test]
+fn a_custom_sampler_sees_the_builder_attributes() {
+    let collector = Collector::start();
+    let exporter = exporter(&collector);
+    let tracer = tracer_with(
+        &exporter,
+        TraceSettings {
+            sampler: Sampler::Custom(Arc::new(KeepAttribute)),
+            ..TraceSettings::default()
+        },
+    );
+    tracer
+        .span("kept")
+        .attr("keep", true)
+        .attr("n", 1)
+        .start()
+        .end();
+    tracer.span("dropped").attr("keep", false).start().end();
+    let spans = spans(&exporter, &collector);
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].name, "kept");
+    assert_eq!(
+        attr(&spans[0].attributes, "n").cloned(),
+        Some(Value::IntValue(1))
+    );
+    assert_eq!(spans[0].attributes.len(), 2);
+}
+
+/// Events and spans whose lengths take more than one byte (an event over 127 bytes) or
+/// more than the room kept for the span's header (a span over 2 MiB) decode intact.
+#[test]
+fn long_events_and_huge_spans_decode() {
+    let collector = Collector::start();
+    let exporter = exporter(&collector);
+    let tracer = tracer_with(&exporter, always_on());
+    let long = "x".repeat(300);
+    let huge = "y".repeat(2 * 1024 * 1024 + 10);
+    let mut span = tracer
+        .span("long")
+        .attr("a", 1)
+        .attr("big", huge.clone())
+        .start();
+    span.add_event(
+        "e",
+        [
+            KeyValue::new("k", long.clone()),
+            KeyValue::new("j", 2),
+            KeyValue::new("k", "again"),
+        ],
+    );
+    span.add_event("short", [KeyValue::new("m", 3)]);
+    span.end();
+    let spans = spans(&exporter, &collector);
+    let s = find(&spans, "long");
+    assert_eq!(attr(&s.attributes, "big").cloned(), text(&huge));
+    assert_eq!(attr(&s.attributes, "a").cloned(), Some(Value::IntValue(1)));
+    assert_eq!(s.events.len(), 2);
+    assert_eq!(s.events[0].name, "e");
+    // The later "k" replaced the earlier value, in the earlier position.
+    assert_eq!(s.events[0].attributes.len(), 2);
+    assert_eq!(s.events[0].attributes[0].key, "k");
+    assert_eq!(attr(&s.events[0].attributes, "k").cloned(), text("again"));
+    assert_eq!(s.events[1].name, "short");
+    assert_eq!(
+        attr(&s.events[1].attributes, "m").cloned(),
+        Some(Value::IntValue(3))
+    );
+}

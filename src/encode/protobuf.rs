@@ -370,6 +370,21 @@ pub struct EncodedRecord {
 }
 
 impl EncodedRecord {
+    /// A copy of `field` (a record's field tag, length and message, as
+    /// [`put_record_header`] leaves them); `None` unless it is exactly one such field.
+    pub fn from_field(field: &[u8]) -> Option<EncodedRecord> {
+        let (_, t) = read_varint(field)?;
+        let (len, l) = read_varint(field.get(t..)?)?;
+        let header = t + l;
+        if field.len().checked_sub(header)? != usize::try_from(len).ok()? {
+            return None;
+        }
+        Some(EncodedRecord {
+            bytes: field.into(),
+            header: u8::try_from(header).ok()?,
+        })
+    }
+
     /// The bytes, field tag and length prefix included.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
@@ -422,6 +437,7 @@ impl Record for EncodedRecord {
 ///     assert_eq!(a, b);
 /// }
 /// ```
+#[inline]
 pub fn key_value_field(field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
     let mut w = Writer {
         out,
@@ -429,8 +445,148 @@ pub fn key_value_field(field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
         next: 0,
     };
     if !w.short_leaf_key_value(field, kv) {
-        ProtoEncoder::new().key_value_field(field, kv, out);
+        key_value_field_slow(field, kv, out);
     }
+}
+
+/// [`key_value_field`] for the pairs its fast path does not take.
+#[cold]
+#[inline(never)]
+fn key_value_field_slow(field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
+    ProtoEncoder::new().key_value_field(field, kv, out);
+}
+
+/// Appends the fields of `span` (its message body, without a tag or length) to `out`.
+///
+/// With [`put_record_header`] this makes the same record as [`ProtoEncoder::span_record`]
+/// when written behind fields that instrumentation encoded as it recorded (attributes
+/// with [`key_value_field`], events with [`open_field`]): a span that holds no events or
+/// links and only leaf attributes, the common case, is written in one pass with no
+/// scratch space.
+pub fn span_fields(span: &Span, out: &mut Vec<u8>) {
+    let flat = span.events.is_empty()
+        && span.links.is_empty()
+        && span
+            .attributes
+            .iter()
+            .all(|kv| !matches!(kv.value, AnyValue::Array(_) | AnyValue::KvList(_)));
+    if flat {
+        Writer {
+            out,
+            sizes: &[],
+            next: 0,
+        }
+        .span_fields(span);
+        return;
+    }
+    let mut sizes = Vec::new();
+    span.body_len(&mut sizes);
+    // The span's own length is the first slot; its fields read the ones after it.
+    Writer {
+        out,
+        sizes: &sizes,
+        next: 1,
+    }
+    .span_fields(span);
+}
+
+/// Starts a length-delimited field `tag` whose length is not known yet: writes its key
+/// and a one-byte placeholder length, and returns where the length goes, for
+/// [`close_field`].
+pub fn open_field(tag: u32, out: &mut Vec<u8>) -> usize {
+    Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    }
+    .key(tag, LEN);
+    out.push(0);
+    out.len() - 1
+}
+
+/// Sets the length of the field opened at `at` by [`open_field`] to the bytes written
+/// after it, moving them when the length takes more than one byte.
+pub fn close_field(at: usize, out: &mut Vec<u8>) {
+    let len = out.len().saturating_sub(at + 1);
+    if len < 0x80 {
+        if let Some(b) = out.get_mut(at) {
+            *b = len as u8;
+        }
+        return;
+    }
+    let mut prefix = Vec::with_capacity(4);
+    Writer {
+        out: &mut prefix,
+        sizes: &[],
+        next: 0,
+    }
+    .varint(len as u64);
+    if at < out.len() {
+        out.splice(at..=at, prefix);
+    }
+}
+
+/// Appends a 64-bit fixed-width field (omitted when zero).
+pub fn fixed64_field(tag: u32, v: u64, out: &mut Vec<u8>) {
+    Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    }
+    .fixed64(tag, v);
+}
+
+/// Appends a string field (omitted when empty).
+pub fn str_field(tag: u32, v: &str, out: &mut Vec<u8>) {
+    Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    }
+    .str(tag, v);
+}
+
+/// Appends a varint field (omitted when zero).
+pub fn uint_field(tag: u32, v: u64, out: &mut Vec<u8>) {
+    Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    }
+    .uint(tag, v);
+}
+
+/// Writes the key and length of field `tag` holding `buf[reserved..]` into the end of the
+/// first `reserved` bytes of `buf` (kept free for it), and returns where the field now
+/// starts: `buf[start..]` is the whole field. `None` when the header needs more than
+/// `reserved` bytes.
+///
+/// ```
+/// use otlp_sync::encode::protobuf::put_record_header;
+/// let mut buf = vec![0, 0, 0, 0, b'h', b'i'];
+/// let start = put_record_header(2, 4, &mut buf).unwrap();
+/// assert_eq!(&buf[start..], &[0x12, 2, b'h', b'i']);
+/// ```
+pub fn put_record_header(tag: u32, reserved: usize, buf: &mut [u8]) -> Option<usize> {
+    let len = buf.len().checked_sub(reserved)?;
+    let mut head = [0u8; 16];
+    let mut n = 0;
+    for v in [u64::from((tag << 3) | LEN), len as u64] {
+        let mut v = v;
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            *head.get_mut(n)? = if v == 0 { byte } else { byte | 0x80 };
+            n += 1;
+            if v == 0 {
+                break;
+            }
+        }
+    }
+    let start = reserved.checked_sub(n)?;
+    buf.get_mut(start..reserved)?
+        .copy_from_slice(head.get(..n)?);
+    Some(start)
 }
 
 /// The byte range, within `buf` (a run of length-delimited fields, as
@@ -1358,6 +1514,11 @@ impl Writer<'_> {
     fn span(&mut self, sp: &Span) {
         let n = self.cached();
         self.header(2, n);
+        self.span_fields(sp);
+    }
+
+    /// A span's fields, without its own tag and length.
+    fn span_fields(&mut self, sp: &Span) {
         self.id(1, sp.trace_id.as_bytes());
         self.id(2, sp.span_id.as_bytes());
         self.str(3, &sp.trace_state);

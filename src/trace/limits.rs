@@ -154,8 +154,8 @@ fn same_key(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.last() == b.last() && a == b
 }
 
-/// `false` when the keys are certainly distinct: each key sets one bit of a 64-bit mask,
-/// picked from its length and last two bytes, and no bit is set twice. Equal keys always
+/// `false` when the keys are certainly distinct: each key sets one bit of a 64-bit mask
+/// ([`key_bit`]), and no bit is set twice. Equal keys always
 /// pick the same bit, so a `false` is exact; a `true` only means "compare them all".
 /// Linear, against the quadratic comparison it usually saves.
 fn may_have_duplicates(attributes: &[KeyValue]) -> bool {
@@ -164,26 +164,31 @@ fn may_have_duplicates(attributes: &[KeyValue]) -> bool {
     }
     let mut seen = 0u64;
     for kv in attributes {
-        let k = kv.key.as_bytes();
-        let n = k.len();
-        let last = k.last().copied().unwrap_or(0);
-        let before = if n >= 2 {
-            k.get(n - 2).copied().unwrap_or(0)
-        } else {
-            0
-        };
-        let bit = 1u64
-            << ((n as u64)
-                .wrapping_mul(31)
-                .wrapping_add(u64::from(last).wrapping_mul(7))
-                .wrapping_add(u64::from(before).wrapping_mul(13))
-                & 63);
+        let bit = key_bit(&kv.key);
         if seen & bit != 0 {
             return true;
         }
         seen |= bit;
     }
     false
+}
+
+/// The one bit of a 64-bit mask that `key` sets (see [`may_have_duplicates`]): a
+/// multiplicative hash of its length and last 8 bytes (all of a short key), so equal keys
+/// always pick the same bit and keys of one family (`http.request.x`, `http.request.y`)
+/// spread.
+#[inline]
+pub(crate) fn key_bit(key: &str) -> u64 {
+    let k = key.as_bytes();
+    let n = k.len();
+    let mut tail = [0u8; 8];
+    let from = n.saturating_sub(8);
+    if let (Some(src), Some(dst)) = (k.get(from..), tail.get_mut(..n - from)) {
+        dst.copy_from_slice(src);
+    }
+    let h = (u64::from_le_bytes(tail) ^ (n as u64).wrapping_mul(0x1_0000_01b3))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    1u64 << (h >> 58)
 }
 
 /// Sets one attribute under the limits: replaces the value of an existing key, appends a

@@ -156,6 +156,25 @@ impl Sampler {
         })
     }
 
+    /// Whether a decision may depend on the span's attributes: only a custom sampler's
+    /// can (the built-in ones look at the parent and the trace id). Builders of tracers
+    /// whose sampler does not encode attributes as they are set, and show it none.
+    pub(crate) fn reads_attributes(&self) -> bool {
+        match self {
+            Sampler::AlwaysOn | Sampler::AlwaysOff | Sampler::TraceIdRatioBased(_) => false,
+            Sampler::ParentBased(p) => [
+                &p.root,
+                &p.remote_parent_sampled,
+                &p.remote_parent_not_sampled,
+                &p.local_parent_sampled,
+                &p.local_parent_not_sampled,
+            ]
+            .iter()
+            .any(|s| s.reads_attributes()),
+            Sampler::Custom(_) => true,
+        }
+    }
+
     /// The decision for a new span.
     pub fn should_sample(&self, params: &SamplingParams<'_>) -> SamplingDecision {
         match self {

@@ -4,15 +4,18 @@ use super::context::{
     ContextGuard, SpanContext, TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, TraceState,
     current_span_context, enter_context,
 };
-use super::limits::{apply_to_list, set_attribute, truncate_value};
+use super::limits::{SpanLimits, apply_to_list, key_bit, set_attribute, truncate_value};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
-use crate::encode::protobuf::{find_key_value, key_value_field};
+use crate::encode::protobuf::{
+    EncodedRecord, close_field, find_key_value, fixed64_field, key_value_field, open_field,
+    put_record_header, span_fields, str_field, uint_field,
+};
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
     SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
 };
-use crate::scratch::{give_back_buffer, take_buffer, with_encoder};
+use crate::scratch::{give_back_buffer, take_buffer};
 use alloc::sync::Arc;
 use core::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -45,6 +48,9 @@ pub struct SpanBuilder<'a> {
     tracer: &'a Tracer,
     name: Str,
     attributes: Vec<KeyValue>,
+    /// The attributes encoded as given, instead of `attributes`, when the tracer's
+    /// spans are sent encoded and its sampler does not read attributes.
+    fields: Option<Fields>,
     extra: Option<Box<Extra>>,
     kind: SpanKind,
     /// Whether anything given here can end up recorded.
@@ -94,13 +100,15 @@ impl<'a> SpanBuilder<'a> {
                 .sender
                 .as_ref()
                 .is_some_and(|s| s.queue_full(Signal::Traces));
+        let keep = may_record && !shed;
         SpanBuilder {
-            keep: may_record && !shed,
+            keep,
             shed,
             tracer,
             name,
             kind: SpanKind::Internal,
             attributes: Vec::new(),
+            fields: (keep && tracer.inner.encode_in_builder).then(Fields::new),
             extra: None,
         }
     }
@@ -119,7 +127,12 @@ impl<'a> SpanBuilder<'a> {
     /// Adds an attribute. A later attribute with the same key replaces the earlier value.
     #[inline]
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
-        if self.keep {
+        if let Some(fields) = &mut self.fields {
+            fields.set_attribute(
+                KeyValue::new(key, value),
+                &self.tracer.inner.settings.limits,
+            );
+        } else if self.keep {
             if self.attributes.capacity() == 0 {
                 self.attributes.reserve(8);
             }
@@ -130,7 +143,12 @@ impl<'a> SpanBuilder<'a> {
 
     /// Adds attributes.
     pub fn attrs(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
-        if self.keep {
+        if let Some(fields) = &mut self.fields {
+            let limits = &self.tracer.inner.settings.limits;
+            for kv in attributes {
+                fields.set_attribute(kv, limits);
+            }
+        } else if self.keep {
             self.attributes.extend(attributes);
         }
         self
@@ -185,6 +203,7 @@ impl<'a> SpanBuilder<'a> {
     /// exporter cannot take. A disabled tracer makes no ids: its spans carry the parent's context (or
     /// the invalid one).
     pub fn start(self) -> ActiveSpan {
+        let builder_fields = self.fields;
         let Extra {
             links,
             parent,
@@ -198,6 +217,7 @@ impl<'a> SpanBuilder<'a> {
         .filter(SpanContext::is_valid);
         let inner = &self.tracer.inner;
         if inner.sender.is_none() {
+            Fields::give_back(builder_fields);
             return ActiveSpan {
                 context: parent.unwrap_or(SpanContext::INVALID),
                 recording: None,
@@ -231,12 +251,14 @@ impl<'a> SpanBuilder<'a> {
             is_remote: false,
         };
         if decision == SamplingDecision::Drop {
+            Fields::give_back(builder_fields);
             return ActiveSpan {
                 context,
                 recording: None,
             };
         }
         if self.shed {
+            Fields::give_back(builder_fields);
             if sampled {
                 if let Some(sender) = &inner.sender {
                     sender.count_queue_full(Signal::Traces);
@@ -271,6 +293,19 @@ impl<'a> SpanBuilder<'a> {
         } else {
             0
         };
+        // Attributes the fields dropped are added to the count when the span ends.
+        let fields = match builder_fields {
+            Some(fields) => Some(fields),
+            None if sampled && inner.encode_spans => {
+                // Encode the (limited, deduplicated) attributes now; the model keeps none.
+                let mut fields = Fields::new();
+                for kv in attributes.drain(..) {
+                    fields.push_new(kv);
+                }
+                Some(fields)
+            }
+            None => None,
+        };
         let span = Span {
             trace_id,
             span_id,
@@ -289,17 +324,6 @@ impl<'a> SpanBuilder<'a> {
             dropped_links_count: u32::try_from(dropped_links_count).unwrap_or(u32::MAX),
             status: Status::default(),
         };
-        let mut span = span;
-        let fields = (sampled && inner.encode_spans).then(|| {
-            // Encode the attributes now; the model keeps none of them.
-            let mut fields = Fields::new();
-            for kv in &span.attributes {
-                key_value_field(ATTRIBUTES, kv, &mut fields.buf);
-            }
-            fields.attributes = span.attributes.len();
-            span.attributes = Vec::new();
-            fields
-        });
         ActiveSpan {
             context,
             recording: Some(Recording {
@@ -314,13 +338,26 @@ impl<'a> SpanBuilder<'a> {
 
 /// `Span.attributes`.
 const ATTRIBUTES: u32 = 9;
+/// `Span.events`.
+const EVENTS: u32 = 11;
+/// `ScopeSpans.spans`: the field a finished span is queued as.
+const SPANS: u32 = 2;
+/// Bytes kept free at the front of [`Fields::buf`] for the span's own field tag and length
+/// (a 1-byte tag and a length below 2 MiB).
+const HEADER_ROOM: usize = 4;
 
 /// Attributes and events of a span that is sent encoded, encoded as they are recorded.
 struct Fields {
-    /// `Span` fields 9 (attributes) and 11 (events), in the order they were recorded.
+    /// [`HEADER_ROOM`] bytes, then `Span` fields 9 (attributes) and 11 (events) in the
+    /// order they were recorded; at the end the other fields and, in front, the header.
     buf: Vec<u8>,
     /// Attributes in `buf`.
     attributes: usize,
+    /// Attributes discarded by the count limit.
+    dropped_attributes: u32,
+    /// The [`key_bit`]s of the attribute keys in `buf`: a key whose bit is unset is not
+    /// there, so setting it needs no search.
+    keys: u64,
     /// Events in `buf`.
     events: usize,
     /// Some event lost attributes to the per-event limit.
@@ -329,12 +366,120 @@ struct Fields {
 
 impl Fields {
     fn new() -> Self {
+        let mut buf = take_buffer();
+        buf.extend_from_slice(&[0; HEADER_ROOM]);
         Fields {
-            buf: take_buffer(),
+            buf,
             attributes: 0,
+            dropped_attributes: 0,
+            keys: 0,
             events: 0,
             event_attributes_dropped: false,
         }
+    }
+
+    /// Returns the buffer to the thread's pool.
+    fn give_back(fields: Option<Fields>) {
+        if let Some(f) = fields {
+            give_back_buffer(f.buf);
+        }
+    }
+
+    /// Sets one attribute under the limits: replaces the value of a key already there
+    /// (it keeps its position), adds a new one while the count limit allows, else counts
+    /// it dropped.
+    #[inline]
+    fn set_attribute(&mut self, mut kv: KeyValue, limits: &SpanLimits) {
+        if let Some(limit) = limits.attribute_value_length {
+            truncate_value(&mut kv.value, limit);
+        }
+        let bit = key_bit(&kv.key);
+        if self.keys & bit != 0 {
+            let body = self.buf.get(HEADER_ROOM..).unwrap_or(&[]);
+            if let Some(range) = find_key_value(body, ATTRIBUTES, &kv.key) {
+                let mut one = Vec::new();
+                key_value_field(ATTRIBUTES, &kv, &mut one);
+                self.buf
+                    .splice(range.start + HEADER_ROOM..range.end + HEADER_ROOM, one);
+                return;
+            }
+        }
+        if self.attributes >= limits.attribute_count {
+            self.dropped_attributes = self.dropped_attributes.saturating_add(1);
+            return;
+        }
+        self.keys |= bit;
+        key_value_field(ATTRIBUTES, &kv, &mut self.buf);
+        self.attributes += 1;
+    }
+
+    /// Adds an attribute known to be new and within the limits.
+    fn push_new(&mut self, kv: KeyValue) {
+        self.keys |= key_bit(&kv.key);
+        key_value_field(ATTRIBUTES, &kv, &mut self.buf);
+        self.attributes += 1;
+    }
+
+    /// Adds an event, its attributes under the per-event limits (a later duplicate key
+    /// replaces the earlier value).
+    fn add_event(
+        &mut self,
+        time_unix_nano: u64,
+        name: &str,
+        attributes: impl IntoIterator<Item = KeyValue>,
+        limits: &SpanLimits,
+    ) {
+        let buf = &mut self.buf;
+        let at = open_field(EVENTS, buf);
+        fixed64_field(1, time_unix_nano, buf);
+        str_field(2, name, buf);
+        let first = buf.len();
+        let (mut keys, mut count, mut dropped) = (0u64, 0usize, 0u32);
+        for mut kv in attributes {
+            if let Some(limit) = limits.attribute_value_length {
+                truncate_value(&mut kv.value, limit);
+            }
+            let bit = key_bit(&kv.key);
+            if keys & bit != 0 {
+                let mine = buf.get(first..).unwrap_or(&[]);
+                if let Some(range) = find_key_value(mine, 3, &kv.key) {
+                    let mut one = Vec::new();
+                    key_value_field(3, &kv, &mut one);
+                    buf.splice(range.start + first..range.end + first, one);
+                    continue;
+                }
+            }
+            if count >= limits.attributes_per_event {
+                dropped = dropped.saturating_add(1);
+                continue;
+            }
+            keys |= bit;
+            key_value_field(3, &kv, buf);
+            count += 1;
+        }
+        uint_field(4, u64::from(dropped), buf);
+        close_field(at, buf);
+        self.events += 1;
+        self.event_attributes_dropped |= dropped > 0;
+    }
+
+    /// Appends the span's other fields and writes its header in front: the finished
+    /// record's bytes.
+    fn finish(&mut self, span: &Span) -> &[u8] {
+        span_fields(span, &mut self.buf);
+        let start = match put_record_header(SPANS, HEADER_ROOM, &mut self.buf) {
+            Some(start) => start,
+            None => {
+                // 2 MiB or more: the header does not fit in front; copy behind a new one.
+                let mut whole = Vec::with_capacity(self.buf.len() + 8);
+                let at = open_field(SPANS, &mut whole);
+                whole.extend_from_slice(self.buf.get(HEADER_ROOM..).unwrap_or(&[]));
+                close_field(at, &mut whole);
+                self.buf = whole;
+                0
+            }
+        };
+        self.buf.get(start..).unwrap_or(&[])
     }
 }
 
@@ -398,38 +543,17 @@ struct Recording {
 
 impl Recording {
     /// Sets one attribute under the limits, in the model or in the encoded fields.
-    fn set_attribute(&mut self, mut kv: KeyValue) {
+    fn set_attribute(&mut self, kv: KeyValue) {
         let limits = &self.tracer.settings.limits;
-        let Some(fields) = &mut self.fields else {
-            set_attribute(
+        match &mut self.fields {
+            Some(fields) => fields.set_attribute(kv, limits),
+            None => set_attribute(
                 &mut self.span.attributes,
                 &mut self.span.dropped_attributes_count,
                 kv,
                 limits.attribute_count,
                 limits.attribute_value_length,
-            );
-            return;
-        };
-        if let Some(limit) = limits.attribute_value_length {
-            truncate_value(&mut kv.value, limit);
-        }
-        let existing = find_key_value(&fields.buf, ATTRIBUTES, &kv.key);
-        if existing.is_none() && fields.attributes >= limits.attribute_count {
-            self.span.dropped_attributes_count =
-                self.span.dropped_attributes_count.saturating_add(1);
-            return;
-        }
-        match existing {
-            Some(range) => {
-                // Replace in place: the attribute keeps its position.
-                let mut one = Vec::new();
-                key_value_field(ATTRIBUTES, &kv, &mut one);
-                fields.buf.splice(range, one);
-            }
-            None => {
-                key_value_field(ATTRIBUTES, &kv, &mut fields.buf);
-                fields.attributes += 1;
-            }
+            ),
         }
     }
 }
@@ -520,27 +644,16 @@ impl ActiveSpan {
             r.span.dropped_events_count = r.span.dropped_events_count.saturating_add(1);
             return;
         }
+        if let Some(fields) = &mut r.fields {
+            fields.add_event(unix_nanos(time), &name.into(), attributes, limits);
+            return;
+        }
         let mut attributes: Vec<KeyValue> = attributes.into_iter().collect();
         let dropped_attributes_count = apply_to_list(
             &mut attributes,
             limits.attributes_per_event,
             limits.attribute_value_length,
         );
-        if let Some(fields) = &mut r.fields {
-            let name = name.into();
-            with_encoder(|enc| {
-                enc.event_field(
-                    unix_nanos(time),
-                    &name,
-                    &attributes,
-                    dropped_attributes_count,
-                    &mut fields.buf,
-                );
-            });
-            fields.events += 1;
-            fields.event_attributes_dropped |= dropped_attributes_count > 0;
-            return;
-        }
         if r.span.events.capacity() == 0 {
             // Most spans have few events: start with room for exactly one.
             r.span.events.reserve_exact(1);
@@ -627,7 +740,12 @@ impl ActiveSpan {
         if !r.sampled {
             return;
         }
-        let s = &r.span;
+        let s = &mut r.span;
+        if let Some(fields) = &r.fields {
+            s.dropped_attributes_count = s
+                .dropped_attributes_count
+                .saturating_add(fields.dropped_attributes);
+        }
         let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0)
             || r.fields
                 .as_ref()
@@ -651,16 +769,26 @@ impl ActiveSpan {
                 dropped_event_attributes || dropped_link_attributes
             );
         }
-        r.span.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
+        s.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
         let (Some(sender), Some(scope)) = (&r.tracer.sender, r.tracer.scope_handle) else {
+            Fields::give_back(r.fields.take());
             return;
         };
         // Full or shut down: already counted as dropped by the pipeline.
         match r.fields.take() {
-            Some(fields) => {
-                let record = with_encoder(|enc| enc.span_record_with(&r.span, &fields.buf));
+            Some(mut fields) => {
+                let record = EncodedRecord::from_field(fields.finish(&r.span));
                 give_back_buffer(fields.buf);
-                let _ = sender.send_encoded_span_in(scope, record);
+                match record {
+                    Some(record) => {
+                        let _ = sender.send_encoded_span_in(scope, record);
+                    }
+                    // Not reached (`finish` writes one whole field); the span is still
+                    // offered, without what was encoded, rather than lost uncounted.
+                    None => {
+                        let _ = sender.send_span_in(scope, r.span);
+                    }
+                }
             }
             None => {
                 let _ = sender.send_span_in(scope, r.span);

@@ -60,6 +60,9 @@ pub(crate) struct Inner {
     /// The pipeline takes spans encoded (protobuf traces, encoding on send allowed):
     /// sampled spans then encode their attributes and events as they are recorded.
     pub(crate) encode_spans: bool,
+    /// `encode_spans`, and the sampler does not read attributes: builders then encode
+    /// attributes as they are given (the sampler is shown none).
+    pub(crate) encode_in_builder: bool,
 }
 
 /// Makes spans for one instrumentation scope and hands the finished ones to the export
@@ -110,6 +113,7 @@ impl Tracer {
         let encode_spans = sender
             .as_ref()
             .is_some_and(|s| s.encodes_on_send(crate::model::Signal::Traces));
+        let encode_in_builder = encode_spans && !settings.sampler.reads_attributes();
         Tracer {
             inner: Arc::new(Inner {
                 sender,
@@ -118,6 +122,7 @@ impl Tracer {
                 settings,
                 may_record,
                 encode_spans,
+                encode_in_builder,
             }),
         }
     }
