@@ -181,13 +181,15 @@ fn may_have_duplicates(attributes: &[KeyValue]) -> bool {
 pub(crate) fn key_bit(key: &str) -> u64 {
     let k = key.as_bytes();
     let n = k.len();
-    let mut tail = [0u8; 8];
-    let from = n.saturating_sub(8);
-    if let (Some(src), Some(dst)) = (k.get(from..), tail.get_mut(..n - from)) {
-        dst.copy_from_slice(src);
-    }
-    let h = (u64::from_le_bytes(tail) ^ (n as u64).wrapping_mul(0x1_0000_01b3))
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // One 8-byte load for a key of 8 bytes or more (no copy call), else byte by byte.
+    let tail = match k.get(n.saturating_sub(8)..).map(<[u8; 8]>::try_from) {
+        Some(Ok(last8)) => u64::from_le_bytes(last8),
+        _ => k
+            .iter()
+            .enumerate()
+            .fold(0u64, |v, (i, &b)| v | (u64::from(b) << (8 * i))),
+    };
+    let h = (tail ^ (n as u64).wrapping_mul(0x1_0000_01b3)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     1u64 << (h >> 58)
 }
 
