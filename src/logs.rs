@@ -49,7 +49,9 @@
 //! # Ok::<(), otlp_sync::pipeline::StartError>(())
 //! ```
 
-use crate::encode::protobuf::key_value_field;
+use crate::encode::protobuf::{
+    EncodedRecord, close_field, key_value_field, log_record_fields, open_field, put_record_header,
+};
 use crate::model::{
     AnyValue, Attributes, InstrumentationScope, KeyValue, LogRecord, Severity, SpanId, Str, TraceId,
 };
@@ -241,7 +243,11 @@ impl Logger {
                 severity_number: severity,
                 ..LogRecord::default()
             },
-            fields: self.inner.encode.then(crate::scratch::take_buffer),
+            fields: self.inner.encode.then(|| {
+                let mut buf = crate::scratch::take_buffer();
+                buf.extend_from_slice(&[0; HEADER_ROOM]);
+                buf
+            }),
         }
     }
 
@@ -303,6 +309,11 @@ pub struct LogRecordBuilder<'a> {
 
 /// `LogRecord.attributes`.
 const ATTRIBUTES: u32 = 6;
+/// `ScopeLogs.log_records`: the field a finished record is queued as.
+const LOG_RECORDS: u32 = 2;
+/// Bytes kept free at the front of an encoding builder's buffer for the record's own
+/// field tag and length (a length below 2 MiB).
+const HEADER_ROOM: usize = 4;
 
 impl LogRecordBuilder<'_> {
     /// The body.
@@ -344,7 +355,7 @@ impl LogRecordBuilder<'_> {
     pub fn attributes(mut self, attributes: Attributes) -> Self {
         match &mut self.fields {
             Some(buf) => {
-                buf.clear();
+                buf.truncate(HEADER_ROOM);
                 for kv in &attributes {
                     key_value_field(ATTRIBUTES, kv, buf);
                 }
@@ -430,11 +441,32 @@ impl LogRecordBuilder<'_> {
                 sender.count_queue_full(crate::model::Signal::Logs);
                 Err(RecordError::Full(()))
             }
-            Some(fields) => {
+            Some(mut fields) => {
                 complete(&mut record, now_unix_nano);
-                let encoded = crate::scratch::with_encoder(|e| e.log_record_with(&record, &fields));
+                // The other fields after the attributes, the header in the room in front.
+                log_record_fields(&record, &mut fields);
+                let encoded = match put_record_header(LOG_RECORDS, HEADER_ROOM, &mut fields) {
+                    Some(start) => fields.get(start..).and_then(EncodedRecord::from_field),
+                    None => {
+                        // 2 MiB or more: copy behind a header of its own.
+                        let body = fields.get(HEADER_ROOM..).unwrap_or(&[]);
+                        let mut whole = Vec::with_capacity(body.len() + 8);
+                        let at = open_field(LOG_RECORDS, &mut whole);
+                        whole.extend_from_slice(body);
+                        close_field(at, &mut whole);
+                        EncodedRecord::from_field(&whole)
+                    }
+                };
                 crate::scratch::give_back_buffer(fields);
-                sender.send_encoded_log_in(*scope, encoded)
+                match encoded {
+                    Some(encoded) => sender.send_encoded_log_in(*scope, encoded),
+                    // Not reached (one whole field is written above); the record is still
+                    // offered, without its encoded attributes, rather than lost uncounted.
+                    None => send(sender, *scope, record).map_err(|e| match e {
+                        RecordError::Full(_) => RecordError::Full(()),
+                        RecordError::ShutDown(_) => RecordError::ShutDown(()),
+                    }),
+                }
             }
             None => send(sender, *scope, record).map_err(|e| match e {
                 RecordError::Full(_) => RecordError::Full(()),

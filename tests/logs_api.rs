@@ -368,3 +368,53 @@ fn builder_attribute_setters_compose_on_the_encoded_path() {
     assert_eq!(records[0].2.severity_text, "INFO");
     assert!(records[0].2.time_unix_nano > 0);
 }
+
+#[test]
+fn nested_bodies_and_huge_records_decode_on_the_encoded_path() {
+    // A map body (not flat: its lengths are computed first) and a record over 2 MiB (its
+    // header does not fit the room kept in front of the builder's buffer).
+    let c = Collector::start();
+    let e = exporter(&c);
+    let logger = e.logger("big");
+    let huge = "h".repeat(2 * 1024 * 1024 + 10);
+    let map = otlp_sync::model::AnyValue::KvList(vec![otlp_sync::model::KeyValue::new(
+        "inner",
+        vec![otlp_sync::model::AnyValue::from(1), "two".into()],
+    )]);
+    let first = logger
+        .record(Severity::WARN)
+        .body(map)
+        .attr("k", "v")
+        .try_emit();
+    let second = logger
+        .record(Severity::INFO)
+        .body("huge")
+        .attr("big", huge.clone())
+        .try_emit();
+    assert!(first.is_ok() && second.is_ok());
+    e.flush(WAIT).unwrap();
+    let (_, records) = received(&c);
+    assert_eq!(records.len(), 2);
+    let nested = records
+        .iter()
+        .find(|r| r.2.severity_text == "WARN")
+        .expect("the map-body record");
+    let Some(any_value::Value::KvlistValue(list)) =
+        nested.2.body.as_ref().and_then(|b| b.value.clone())
+    else {
+        panic!("body is not a map: {:?}", nested.2.body);
+    };
+    assert_eq!(list.values[0].key, "inner");
+    assert_eq!(
+        attr(&nested.2.attributes, "k"),
+        Some(&any_value::Value::StringValue("v".into()))
+    );
+    let big = records
+        .iter()
+        .find(|r| r.2.severity_text == "INFO")
+        .expect("the huge record");
+    assert_eq!(
+        attr(&big.2.attributes, "big"),
+        Some(&any_value::Value::StringValue(huge))
+    );
+}

@@ -490,6 +490,29 @@ pub fn span_fields(span: &Span, out: &mut Vec<u8>) {
     .span_fields(span);
 }
 
+/// Appends the fields of `record` (its message body, without a tag or length) to `out`;
+/// the log record twin of [`span_fields`]. A record whose body and attributes are
+/// leaves (no arrays or maps) is written in one pass with no scratch space.
+pub fn log_record_fields(record: &LogRecord, out: &mut Vec<u8>) {
+    if record.is_flat() {
+        Writer {
+            out,
+            sizes: &[],
+            next: 0,
+        }
+        .log_record_fields(record);
+        return;
+    }
+    let mut sizes = Vec::new();
+    record.body_len(&mut sizes);
+    Writer {
+        out,
+        sizes: &sizes,
+        next: 1,
+    }
+    .log_record_fields(record);
+}
+
 /// Starts a length-delimited field `tag` whose length is not known yet: writes its key
 /// and a one-byte placeholder length, and returns where the length goes, for
 /// [`close_field`].
@@ -1566,6 +1589,11 @@ impl Writer<'_> {
     fn log_record(&mut self, r: &LogRecord) {
         let n = self.cached();
         self.header(2, n);
+        self.log_record_fields(r);
+    }
+
+    /// A log record's fields, without its own tag and length.
+    fn log_record_fields(&mut self, r: &LogRecord) {
         self.fixed64(1, r.time_unix_nano);
         self.int32(2, r.severity_number.0);
         self.str(3, &r.severity_text);
