@@ -188,7 +188,7 @@ impl Compression {
     }
 
     /// The lower-case configuration name: `none`, `gzip`, `deflate` or `zstd`.
-    pub(crate) fn name(self) -> &'static str {
+    fn name(self) -> &'static str {
         self.content_encoding().unwrap_or("none")
     }
 }
