@@ -5,17 +5,23 @@
 //! caller-owned buffer:
 //!
 //! ```
+//! # #[cfg(feature = "gzip")] {
 //! use otlp_sync::compress::{Compression, Compressor};
 //!
 //! let mut gzip = Compressor::new(Compression::Gzip, None);
 //! let mut out = Vec::new();
 //! gzip.compress(b"hello hello hello hello", &mut out).unwrap();
 //! assert_eq!(&out[..3], &[0x1f, 0x8b, 8]); // gzip magic, CM = deflate
+//! # }
 //! ```
 //!
 //! # Codecs
 //!
-//! All codecs are pure Rust and work without `std` (only `alloc`):
+//! All codecs are pure Rust and work without `std` (only `alloc`). Each is behind a cargo
+//! feature, both on by default: `gzip` (gzip and deflate) and `zstd`. With a feature off
+//! its [`Compression`] variants do not exist, and naming the codec in an
+//! `OTEL_EXPORTER_OTLP_*COMPRESSION` variable fails `ConfigBuilder::build` with an error
+//! that names the feature (never a silent fallback to no compression).
 //!
 //! * **gzip** (RFC 1952): a 10-byte header, a raw deflate stream from `miniz_oxide`, then
 //!   the CRC-32 (`crc32fast`) and the input length mod 2³² (ISIZE). `miniz_oxide` only
@@ -56,13 +62,16 @@
 //!
 //! (One run on a shared 2-core machine under load; times vary by about 30%.)
 
+#[cfg(any(feature = "gzip", feature = "zstd"))]
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt;
 
+#[cfg(feature = "gzip")]
 use miniz_oxide::deflate::core::{
     CompressorOxide, TDEFLFlush, TDEFLStatus, compress_to_output, create_comp_flags_from_zip_params,
 };
+#[cfg(feature = "zstd")]
 use ruzstd::encoding::{CompressionLevel as ZstdLevel, FrameCompressor, MatchGeneratorDriver};
 
 /// The level used for gzip and deflate when none is given: 1, the fastest real compression.
@@ -80,33 +89,63 @@ pub const DEFAULT_LEVEL: u8 = 1;
 const MAX_DEFLATE_LEVEL: u8 = 10;
 
 /// A request body compression, named by its `Content-Encoding`.
+///
+/// `Gzip` and `Deflate` exist with the cargo feature `gzip`, `Zstd` with `zstd` (both on
+/// by default). The enum is `#[non_exhaustive]` so that turning a feature on elsewhere in
+/// the dependency graph never breaks a `match`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Compression {
     /// No compression (no `Content-Encoding` header).
     #[default]
     None,
-    /// gzip (RFC 1952), `Content-Encoding: gzip`.
+    /// gzip (RFC 1952), `Content-Encoding: gzip`. Cargo feature `gzip`.
+    #[cfg(feature = "gzip")]
     Gzip,
     /// A zlib (RFC 1950) stream, `Content-Encoding: deflate`, as the Collector and the
-    /// Python exporter send and read it.
+    /// Python exporter send and read it. Cargo feature `gzip`.
+    #[cfg(feature = "gzip")]
     Deflate,
-    /// zstd, `Content-Encoding: zstd`.
+    /// zstd, `Content-Encoding: zstd`. Cargo feature `zstd`.
+    #[cfg(feature = "zstd")]
     Zstd,
 }
+
+/// Every codec name [`Compression::parse`] knows, with the codec, or the cargo feature
+/// that compiles it in when this build leaves it out.
+const CODECS: [(&str, Result<Compression, &str>); 4] = [
+    ("none", Ok(Compression::None)),
+    #[cfg(feature = "gzip")]
+    ("gzip", Ok(Compression::Gzip)),
+    #[cfg(not(feature = "gzip"))]
+    ("gzip", Err("gzip")),
+    #[cfg(feature = "gzip")]
+    ("deflate", Ok(Compression::Deflate)),
+    #[cfg(not(feature = "gzip"))]
+    ("deflate", Err("gzip")),
+    #[cfg(feature = "zstd")]
+    ("zstd", Ok(Compression::Zstd)),
+    #[cfg(not(feature = "zstd"))]
+    ("zstd", Err("zstd")),
+];
 
 impl Compression {
     /// The `Content-Encoding` header value, or `None` for no compression.
     ///
     /// ```
     /// use otlp_sync::compress::Compression;
+    /// # #[cfg(feature = "gzip")]
     /// assert_eq!(Compression::Gzip.content_encoding(), Some("gzip"));
     /// assert_eq!(Compression::None.content_encoding(), None);
     /// ```
     pub fn content_encoding(self) -> Option<&'static str> {
         match self {
             Compression::None => None,
+            #[cfg(feature = "gzip")]
             Compression::Gzip => Some("gzip"),
+            #[cfg(feature = "gzip")]
             Compression::Deflate => Some("deflate"),
+            #[cfg(feature = "zstd")]
             Compression::Zstd => Some("zstd"),
         }
     }
@@ -118,25 +157,34 @@ impl Compression {
     /// `Content-Encoding` that goes on the wire. In particular `"zlib"` is rejected: the
     /// zlib stream is sent as `deflate`, and accepting a second name for it would hide a
     /// typo-like mismatch between the configuration and the header. An empty string is
-    /// rejected too (it is not `"none"`).
+    /// rejected too (it is not `"none"`), and so is a codec whose cargo feature is off in
+    /// this build.
     ///
     /// ```
     /// use otlp_sync::compress::Compression;
+    /// # #[cfg(feature = "gzip")]
     /// assert_eq!(Compression::parse("GZip"), Some(Compression::Gzip));
     /// assert_eq!(Compression::parse(" none "), Some(Compression::None));
     /// assert_eq!(Compression::parse("zlib"), None);
     /// assert_eq!(Compression::parse(""), None);
     /// ```
     pub fn parse(s: &str) -> Option<Compression> {
+        Compression::lookup(s).ok()
+    }
+
+    /// Like [`parse`](Self::parse), telling the two failures apart:
+    /// `Err(Some((name, feature)))` for a codec this build leaves out (its lower-case name
+    /// and the cargo feature that adds it), `Err(None)` for a name that is no codec at all.
+    pub(crate) fn lookup(s: &str) -> Result<Compression, Option<(&'static str, &'static str)>> {
         let s = s.trim_matches(|c: char| c.is_ascii_whitespace());
-        [
-            Compression::None,
-            Compression::Gzip,
-            Compression::Deflate,
-            Compression::Zstd,
-        ]
-        .into_iter()
-        .find(|c| s.eq_ignore_ascii_case(c.name()))
+        match CODECS
+            .into_iter()
+            .find(|(name, _)| s.eq_ignore_ascii_case(name))
+        {
+            Some((_, Ok(c))) => Ok(c),
+            Some((name, Err(feature))) => Err(Some((name, feature))),
+            None => Err(None),
+        }
     }
 
     /// The lower-case configuration name: `none`, `gzip`, `deflate` or `zstd`.
@@ -173,6 +221,7 @@ impl std::error::Error for CompressError {}
 /// body: the deflate state and the zstd match buffers are kept and reset, not reallocated.
 ///
 /// ```
+/// # #[cfg(feature = "gzip")] {
 /// use otlp_sync::compress::{Compression, Compressor};
 ///
 /// let mut c = Compressor::new(Compression::Deflate, Some(6));
@@ -182,6 +231,7 @@ impl std::error::Error for CompressError {}
 /// assert_eq!(out[0], 0xAA);
 /// assert_eq!(out[1], 0x78); // zlib header: deflate, 32 KiB window
 /// assert!(out.len() < 100);
+/// # }
 /// ```
 pub struct Compressor {
     compression: Compression,
@@ -193,12 +243,15 @@ pub struct Compressor {
 enum State {
     None,
     /// Raw deflate (gzip) or zlib (deflate), depending on the flags it was made with.
+    #[cfg(feature = "gzip")]
     Deflate(Box<CompressorOxide>),
+    #[cfg(feature = "zstd")]
     Zstd(Box<ZstdState>),
 }
 
 /// The `ruzstd` frame compressor with owned source and drain, so that it (and its match
 /// buffers) can live across calls.
+#[cfg(feature = "zstd")]
 type ZstdState = FrameCompressor<Source, Vec<u8>, MatchGeneratorDriver>;
 
 impl fmt::Debug for Compressor {
@@ -221,12 +274,15 @@ impl Compressor {
         let level = level.unwrap_or(DEFAULT_LEVEL).min(MAX_DEFLATE_LEVEL);
         let state = match compression {
             Compression::None => State::None,
+            #[cfg(feature = "gzip")]
             Compression::Gzip => State::Deflate(Box::new(CompressorOxide::new(
                 create_comp_flags_from_zip_params(i32::from(level), -15, 0),
             ))),
+            #[cfg(feature = "gzip")]
             Compression::Deflate => State::Deflate(Box::new(CompressorOxide::new(
                 create_comp_flags_from_zip_params(i32::from(level), 15, 0),
             ))),
+            #[cfg(feature = "zstd")]
             Compression::Zstd => {
                 let mut frame = FrameCompressor::new(zstd_level(level));
                 frame.set_source(Source::default());
@@ -252,15 +308,16 @@ impl Compressor {
     /// valid gzip, zlib or zstd stream). On error `out` may hold a partial body after its
     /// original contents.
     pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), CompressError> {
-        let error = CompressError {
-            compression: self.compression,
-        };
         match &mut self.state {
             State::None => {
                 out.extend_from_slice(input);
                 Ok(())
             }
+            #[cfg(feature = "gzip")]
             State::Deflate(deflate) => {
+                let error = CompressError {
+                    compression: self.compression,
+                };
                 if self.compression == Compression::Gzip {
                     out.extend_from_slice(&gzip_header(self.level));
                     deflate_into(deflate, input, out).map_err(|()| error)?;
@@ -273,6 +330,7 @@ impl Compressor {
                     deflate_into(deflate, input, out).map_err(|()| error)
                 }
             }
+            #[cfg(feature = "zstd")]
             State::Zstd(frame) => {
                 zstd_into(frame, input, out);
                 Ok(())
@@ -283,6 +341,7 @@ impl Compressor {
 
 /// The gzip member header: magic, CM = 8 (deflate), no flags, MTIME = 0 (none), XFL for
 /// the level (4 = fastest, 2 = slowest), OS = 255 (unknown).
+#[cfg(feature = "gzip")]
 fn gzip_header(level: u8) -> [u8; 10] {
     let xfl = match level {
         1 => 4,
@@ -295,6 +354,7 @@ fn gzip_header(level: u8) -> [u8; 10] {
 /// Runs one complete deflate (raw or zlib, per the compressor's flags) over `input`,
 /// appending the output to `out`. The compressor is reset first, so earlier calls (even
 /// failed ones) do not matter.
+#[cfg(feature = "gzip")]
 fn deflate_into(
     deflate: &mut CompressorOxide,
     mut input: &[u8],
@@ -326,11 +386,13 @@ fn deflate_into(
 /// `ruzstd` 0.9 implements only `Uncompressed` and `Fastest`; `Default`, `Better` and
 /// `Best` panic with `unimplemented!()`. This function is the only place a `ruzstd` level
 /// is chosen, and its unit test pins that it is Fastest for every input.
+#[cfg(feature = "zstd")]
 fn zstd_level(_requested: u8) -> ZstdLevel {
     ZstdLevel::Fastest
 }
 
 /// Writes one zstd frame of `input` after the existing contents of `out`.
+#[cfg(feature = "zstd")]
 fn zstd_into(frame: &mut ZstdState, input: &[u8], out: &mut Vec<u8>) {
     // Lend the caller's buffer to the frame compressor as its drain (it only appends),
     // and copy the input into the reusable owned source.
@@ -352,12 +414,14 @@ fn zstd_into(frame: &mut ZstdState, input: &[u8], out: &mut Vec<u8>) {
 
 /// An owned, reusable copy of the input for `ruzstd` (whose compressor must own its
 /// source to be stored between calls).
+#[cfg(feature = "zstd")]
 #[derive(Default)]
 struct Source {
     data: Vec<u8>,
     pos: usize,
 }
 
+#[cfg(feature = "zstd")]
 impl Source {
     fn reset(&mut self, input: &[u8]) {
         self.data.clear();
@@ -366,6 +430,7 @@ impl Source {
     }
 }
 
+#[cfg(feature = "zstd")]
 impl ruzstd::io::Read for Source {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, ruzstd::io::Error> {
         let rest = self.data.get(self.pos..).unwrap_or_default();
@@ -382,6 +447,7 @@ impl ruzstd::io::Read for Source {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "zstd")]
     #[test]
     fn every_zstd_level_maps_to_fastest() {
         for level in 0..=u8::MAX {
@@ -392,6 +458,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "gzip")]
     #[test]
     fn levels_are_clamped() {
         assert_eq!(
@@ -402,6 +469,7 @@ mod tests {
         assert_eq!(Compressor::new(Compression::Deflate, Some(0)).level, 0);
     }
 
+    #[cfg(feature = "gzip")]
     #[test]
     fn gzip_xfl_follows_level() {
         assert_eq!(gzip_header(1)[8], 4);
@@ -410,6 +478,7 @@ mod tests {
         assert_eq!(gzip_header(10)[8], 2);
     }
 
+    #[cfg(feature = "zstd")]
     #[test]
     fn source_reads_in_pieces() {
         use ruzstd::io::Read;
@@ -426,16 +495,30 @@ mod tests {
 
     #[test]
     fn parse_names() {
-        for c in [
-            Compression::None,
-            Compression::Gzip,
-            Compression::Deflate,
-            Compression::Zstd,
-        ] {
-            assert_eq!(Compression::parse(c.name()), Some(c));
-            assert_eq!(Compression::parse(&c.name().to_ascii_uppercase()), Some(c));
+        for (name, c) in CODECS {
+            match c {
+                Ok(c) => {
+                    assert_eq!(c.name(), name);
+                    assert_eq!(Compression::parse(name), Some(c));
+                    assert_eq!(Compression::parse(&name.to_ascii_uppercase()), Some(c));
+                }
+                Err(feature) => {
+                    assert_eq!(Compression::parse(name), None, "{name}");
+                    assert_eq!(
+                        Compression::lookup(name),
+                        Err(Some((name, feature))),
+                        "{name}"
+                    );
+                }
+            }
         }
+        #[cfg(feature = "zstd")]
         assert_eq!(Compression::parse("\tzstd\n"), Some(Compression::Zstd));
+        assert_eq!(
+            Compression::lookup(" Zstd "),
+            CODECS[3].1.map_err(|f| Some(("zstd", f)))
+        );
+        assert_eq!(Compression::lookup("zlib"), Err(None));
         for bad in ["", "zlib", "gz", "br", "x-gzip", "gzip,deflate", "no ne"] {
             assert_eq!(Compression::parse(bad), None, "{bad:?}");
         }

@@ -361,11 +361,12 @@ impl Transport for BySignal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compress::Compression;
-    use crate::config::Timeout;
 
+    #[cfg(feature = "gzip")]
     #[test]
     fn settings_reach_the_pipeline() {
+        use crate::compress::Compression;
+        use crate::config::Timeout;
         let config = Config::builder()
             .signal_compression(Signal::Logs, Compression::Gzip)
             .timeout(Timeout::After(Duration::from_secs(3)))

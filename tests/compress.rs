@@ -91,6 +91,7 @@ fn decode(compression: Compression, body: &[u8]) -> Vec<u8> {
             );
         }
         Compression::Zstd => out = zstd::stream::decode_all(body).expect("C zstd decode"),
+        other => panic!("no reference decoder for {other:?}"),
     }
     out
 }

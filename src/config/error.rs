@@ -41,6 +41,10 @@ pub enum BuildErrorKind {
     /// The TLS settings are inconsistent: an empty path, or a client key without a client
     /// certificate (or the reverse).
     InvalidTls,
+    /// The value names a codec or encoding whose cargo feature is off in this build:
+    /// compression `gzip` or `deflate` without the feature `gzip`, `zstd` without `zstd`,
+    /// protocol `http/json` without `json`. The message names the feature.
+    FeatureDisabled,
     /// Any other value set in code that cannot be used (a zero queue size, a retry
     /// multiplier below 1, a thread name with a NUL byte, ...).
     InvalidValue,

@@ -19,8 +19,9 @@
 //! So `ConfigBuilder::from_env()` followed by setters works: the setters win. A value that
 //! cannot be parsed (a garbage number, an unknown enum value) is *ignored* with a
 //! [`Warning`], and the next layer applies. A value that cannot be ignored (an endpoint that
-//! is not an `http`/`https` URL, protocol `grpc`) fails [`ConfigBuilder::build`] with a
-//! [`BuildError`] naming the variable or setter and the value. Header values never appear in
+//! is not an `http`/`https` URL, protocol `grpc`, a codec or encoding whose cargo feature
+//! is off in this build) fails [`ConfigBuilder::build`] with a [`BuildError`] naming the
+//! variable or setter and the value. Header values never appear in
 //! warnings, errors or `Debug` output.
 //!
 //! # Endpoints
@@ -469,11 +470,37 @@ fn from_env<T>(var: &str, value: T) -> Option<Val<T>> {
     })
 }
 
-/// The protocol as read: `grpc` is recognised so that it can be refused by name.
+/// The protocol as read: `grpc` is recognised so that it can be refused by name, and so
+/// is `http/json` in a build without the `json` feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Protocol {
     Http(Encoding),
     Grpc,
+    #[cfg(not(feature = "json"))]
+    Missing(Missing),
+}
+
+/// A codec or encoding named in the environment that this build leaves out: its
+/// configuration name and the cargo feature that compiles it in. Refused by
+/// [`ConfigBuilder::build`] if it is the value in effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Missing {
+    name: &'static str,
+    feature: &'static str,
+}
+
+impl Missing {
+    fn error(self, source: &Source) -> BuildError {
+        BuildError::new(
+            BuildErrorKind::FeatureDisabled,
+            source.clone(),
+            Some(self.name.into()),
+            format!(
+                "this build of otlp-sync leaves {} out: enable its cargo feature `{}`",
+                self.name, self.feature
+            ),
+        )
+    }
 }
 
 /// The OTLP exporter settings of one layer (code or environment), generic or per signal.
@@ -482,7 +509,7 @@ struct OtlpLayer {
     endpoint: Option<Val<String>>,
     headers: Option<Val<Headers>>,
     timeout: Option<Val<Timeout>>,
-    compression: Option<Val<Compression>>,
+    compression: Option<Val<Result<Compression, Missing>>>,
     compression_level: Option<Val<u32>>,
     protocol: Option<Val<Protocol>>,
     certificate: Option<Val<PathBuf>>,
@@ -519,6 +546,7 @@ struct Layer {
 /// full precedence.
 ///
 /// ```
+/// # #[cfg(feature = "gzip")] {
 /// use otlp_sync::config::{ConfigBuilder, Timeout};
 /// use otlp_sync::compress::Compression;
 /// use otlp_sync::model::Signal;
@@ -538,6 +566,7 @@ struct Layer {
 /// assert_eq!(config.signal(Signal::Logs).timeout(), Timeout::After(Duration::from_millis(500)));
 /// assert_eq!(config.signal(Signal::Metrics).compression(), Compression::Gzip);
 /// assert_eq!(config.service_name(), "pump-controller");
+/// # }
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigBuilder {
@@ -811,10 +840,13 @@ impl ConfigBuilder {
     /// Request body compression for every signal. Overrides
     /// `OTEL_EXPORTER_OTLP_COMPRESSION` and `OTEL_EXPORTER_OTLP_{S}_COMPRESSION` (`none`,
     /// `gzip`, `deflate`, `zstd`, case-insensitive; anything else warns and is ignored).
+    /// `gzip` and `deflate` need the cargo feature `gzip`, `zstd` the feature `zstd`: in a
+    /// build without it, such a variable fails [`build`](Self::build) with
+    /// [`BuildErrorKind::FeatureDisabled`] if it is the value in effect.
     ///
     /// Defaults to [`Compression::None`], as most OTel SDKs.
     pub fn compression(mut self, compression: Compression) -> Self {
-        self.code.generic.compression = code("compression", compression);
+        self.code.generic.compression = code("compression", Ok(compression));
         self
     }
 
@@ -823,7 +855,7 @@ impl ConfigBuilder {
     ///
     /// Defaults to the generic compression, or none.
     pub fn signal_compression(mut self, signal: Signal, compression: Compression) -> Self {
-        self.code.signals[index(signal)].compression = code("signal_compression", compression);
+        self.code.signals[index(signal)].compression = code("signal_compression", Ok(compression));
         self
     }
 
@@ -850,8 +882,9 @@ impl ConfigBuilder {
     /// `OTEL_EXPORTER_OTLP_{S}_PROTOCOL` (case-insensitive). Those variables may say `grpc`,
     /// which this crate does not speak: if that value is the one in effect,
     /// [`build`](Self::build) fails with [`BuildErrorKind::UnsupportedProtocol`] naming the
-    /// variable, rather than silently sending OTLP/HTTP to what is likely a gRPC port. An
-    /// unknown value warns and is ignored.
+    /// variable, rather than silently sending OTLP/HTTP to what is likely a gRPC port. The
+    /// same goes for `http/json` in a build without the cargo feature `json`
+    /// ([`BuildErrorKind::FeatureDisabled`]). An unknown value warns and is ignored.
     ///
     /// Defaults to `http/protobuf`.
     pub fn protocol(mut self, encoding: Encoding) -> Self {
@@ -1317,6 +1350,11 @@ impl ConfigBuilder {
                 value: Protocol::Http(e),
                 ..
             }) => *e,
+            #[cfg(not(feature = "json"))]
+            Some(Val {
+                value: Protocol::Missing(missing),
+                source,
+            }) => return Err(missing.error(source)),
             Some(Val {
                 value: Protocol::Grpc,
                 source,
@@ -1329,6 +1367,20 @@ impl ConfigBuilder {
                      point the endpoint at the OTLP/HTTP port (usually 4318) and set http/protobuf",
                 ));
             }
+        };
+
+        let compression = match first([
+            &cs.compression,
+            &cg.compression,
+            &es.compression,
+            &eg.compression,
+        ]) {
+            None => Compression::None,
+            Some(Val { value: Ok(c), .. }) => *c,
+            Some(Val {
+                value: Err(missing),
+                source,
+            }) => return Err(missing.error(source)),
         };
 
         let headers = match first([&cs.headers, &cg.headers, &es.headers, &eg.headers]) {
@@ -1418,13 +1470,7 @@ impl ConfigBuilder {
             headers,
             timeout: first([&cs.timeout, &cg.timeout, &es.timeout, &eg.timeout])
                 .map_or(Timeout::After(DEFAULT_TIMEOUT), |v| v.value),
-            compression: first([
-                &cs.compression,
-                &cg.compression,
-                &es.compression,
-                &eg.compression,
-            ])
-            .map_or(Compression::None, |v| v.value),
+            compression,
             compression_level: first([
                 &cs.compression_level,
                 &cg.compression_level,
@@ -1587,18 +1633,16 @@ fn read_otlp_layer(
     }
     let name = var("COMPRESSION");
     if let Some(v) = get(&name) {
-        let t = v.trim();
-        let parsed = [
-            ("none", Compression::None),
-            ("gzip", Compression::Gzip),
-            ("deflate", Compression::Deflate),
-            ("zstd", Compression::Zstd),
-        ]
-        .into_iter()
-        .find(|(n, _)| t.eq_ignore_ascii_case(n));
-        match parsed {
-            Some((_, c)) => layer.compression = from_env(&name, c),
-            None => w.push(Warning::env(
+        match Compression::lookup(&v) {
+            Ok(c) => layer.compression = from_env(&name, Ok(c)),
+            Err(Some((codec, feature))) => {
+                let missing = Missing {
+                    name: codec,
+                    feature,
+                };
+                layer.compression = from_env(&name, Err(missing));
+            }
+            Err(None) => w.push(Warning::env(
                 &name,
                 &v,
                 "unknown compression (expected none, gzip, deflate or zstd); ignored",
@@ -1610,7 +1654,16 @@ fn read_otlp_layer(
         let t = v.trim();
         let parsed = [
             ("http/protobuf", Protocol::Http(Encoding::Protobuf)),
+            #[cfg(feature = "json")]
             ("http/json", Protocol::Http(Encoding::Json)),
+            #[cfg(not(feature = "json"))]
+            (
+                "http/json",
+                Protocol::Missing(Missing {
+                    name: "http/json",
+                    feature: "json",
+                }),
+            ),
             ("grpc", Protocol::Grpc),
         ]
         .into_iter()

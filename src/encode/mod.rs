@@ -1,5 +1,6 @@
 //! Model to bytes: OTLP protobuf and OTLP/JSON request bodies, and decoding of the
-//! receiver's responses.
+//! receiver's responses. OTLP/JSON (encoding requests, decoding responses) is behind the
+//! cargo feature `json`, on by default.
 //!
 //! Encoders write straight from [`crate::model`] values into a caller-owned `Vec<u8>` that
 //! the caller reuses between batches; they build no intermediate message tree.
@@ -8,6 +9,7 @@
 //! list nested deeper is written as an empty `AnyValue`, so the two encodings of one batch
 //! carry the same data and no input can exhaust the encoder's stack.
 
+#[cfg(feature = "json")]
 pub mod json;
 pub mod protobuf;
 pub mod response;
@@ -20,6 +22,7 @@ pub mod response;
 /// Both encoders and the `*_encoded_len` functions apply the same cut.
 ///
 /// ```
+/// # #[cfg(feature = "json")] {
 /// use otlp_sync::encode::MAX_ANY_VALUE_DEPTH;
 /// use otlp_sync::encode::json::JsonEncoder;
 /// use otlp_sync::model::{AnyValue, LogRecord, ResourceGroup, ScopeGroup};
@@ -39,16 +42,23 @@ pub mod response;
 /// let json = String::from_utf8(out).unwrap();
 /// assert_eq!(json.matches("arrayValue").count(), MAX_ANY_VALUE_DEPTH);
 /// assert!(!json.contains("deep"));
+/// # }
 /// ```
 pub const MAX_ANY_VALUE_DEPTH: usize = 16;
 
 /// The body encoding of an OTLP/HTTP request.
+///
+/// `Json` exists with the cargo feature `json` (on by default). The enum is
+/// `#[non_exhaustive]` so that turning the feature on elsewhere in the dependency graph
+/// never breaks a `match`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Encoding {
     /// Binary protobuf, `application/x-protobuf` (the default).
     #[default]
     Protobuf,
-    /// OTLP/JSON, `application/json`.
+    /// OTLP/JSON, `application/json`. Cargo feature `json`.
+    #[cfg(feature = "json")]
     Json,
 }
 
@@ -58,11 +68,13 @@ impl Encoding {
     /// ```
     /// use otlp_sync::encode::Encoding;
     /// assert_eq!(Encoding::Protobuf.content_type(), "application/x-protobuf");
+    /// # #[cfg(feature = "json")]
     /// assert_eq!(Encoding::Json.content_type(), "application/json");
     /// ```
     pub fn content_type(self) -> &'static str {
         match self {
             Encoding::Protobuf => "application/x-protobuf",
+            #[cfg(feature = "json")]
             Encoding::Json => "application/json",
         }
     }

@@ -5,6 +5,7 @@
 //! every kind, never panic on any input, never allocate more than the input's size, and
 //! limit nesting depth.
 
+#[cfg(feature = "json")]
 use alloc::borrow::Cow;
 use alloc::string::String;
 use core::fmt;
@@ -67,12 +68,15 @@ impl std::error::Error for DecodeError {}
 ///
 /// A [`DecodeError`] naming the problem when the body is not a well-formed message.
 ///
+/// JSON bodies need the cargo feature `json` (on by default).
+///
 /// ```
 /// use otlp_sync::encode::Encoding;
 /// use otlp_sync::encode::response::{decode_export_response, PartialSuccess};
 /// use otlp_sync::model::Signal;
 ///
 /// let body = br#"{"partialSuccess":{"rejectedSpans":"2","errorMessage":"bad span"}}"#;
+/// # #[cfg(feature = "json")]
 /// assert_eq!(
 ///     decode_export_response(Signal::Traces, Encoding::Json, body),
 ///     Ok(Some(PartialSuccess { rejected: 2, error_message: "bad span".into() }))
@@ -88,8 +92,11 @@ pub fn decode_export_response(
     encoding: Encoding,
     body: &[u8],
 ) -> Result<Option<PartialSuccess>, DecodeError> {
+    #[cfg(not(feature = "json"))]
+    let _ = signal;
     let ps = match encoding {
         Encoding::Protobuf => pb_export_response(body)?,
+        #[cfg(feature = "json")]
         Encoding::Json => json_export_response(signal, body)?,
     };
     Ok(ps.filter(|p| p.rejected != 0 || !p.error_message.is_empty()))
@@ -107,8 +114,10 @@ pub fn decode_export_response(
 /// use otlp_sync::encode::Encoding;
 /// use otlp_sync::encode::response::decode_status;
 ///
+/// # #[cfg(feature = "json")] {
 /// let st = decode_status(Encoding::Json, br#"{"code":3,"message":"no"}"#).unwrap();
 /// assert_eq!((st.code, st.message.as_str()), (3, "no"));
+/// # }
 /// let st = decode_status(Encoding::Protobuf, b"\x08\x0e\x12\x02hi").unwrap();
 /// assert_eq!((st.code, st.message.as_str()), (14, "hi"));
 /// assert!(decode_status(Encoding::Protobuf, b"\x12\x05hi").is_err());
@@ -116,6 +125,7 @@ pub fn decode_export_response(
 pub fn decode_status(encoding: Encoding, body: &[u8]) -> Result<RpcStatus, DecodeError> {
     match encoding {
         Encoding::Protobuf => pb_status(body),
+        #[cfg(feature = "json")]
         Encoding::Json => json_status(body),
     }
 }
@@ -123,7 +133,7 @@ pub fn decode_status(encoding: Encoding, body: &[u8]) -> Result<RpcStatus, Decod
 /// The most useful error text in an error response, never failing.
 ///
 /// With a protobuf or JSON `Content-Type` whose body decodes as a `google.rpc.Status`
-/// with a message, that message. Otherwise the body as (lossy) UTF-8 text, trimmed. The
+/// with a message, that message (JSON with the cargo feature `json`). Otherwise the body as (lossy) UTF-8 text, trimmed. The
 /// result is at most [`MAX_ERROR_MESSAGE_LEN`] bytes, cut on a character boundary. An
 /// empty body gives an empty string.
 ///
@@ -131,6 +141,7 @@ pub fn decode_status(encoding: Encoding, body: &[u8]) -> Result<RpcStatus, Decod
 /// use otlp_sync::encode::response::error_message;
 ///
 /// assert_eq!(error_message(Some("text/plain"), b"  overloaded\n"), "overloaded");
+/// # #[cfg(feature = "json")]
 /// assert_eq!(
 ///     error_message(Some("application/json; charset=utf-8"), br#"{"message":"bad id"}"#),
 ///     "bad id"
@@ -153,7 +164,7 @@ pub fn error_message(content_type: Option<&str>, body: &[u8]) -> String {
                 .get(media.len().saturating_sub(5)..)
                 .is_some_and(|s| s.eq_ignore_ascii_case("+json"))
         {
-            Some(Encoding::Json)
+            json_encoding()
         } else {
             None
         }
@@ -173,6 +184,14 @@ pub fn error_message(content_type: Option<&str>, body: &[u8]) -> String {
     let head = body.get(..MAX_ERROR_MESSAGE_LEN + 3).unwrap_or(body);
     let text = String::from_utf8_lossy(head);
     clip(text.trim())
+}
+
+/// [`Encoding::Json`] when this build has it.
+fn json_encoding() -> Option<Encoding> {
+    #[cfg(feature = "json")]
+    return Some(Encoding::Json);
+    #[cfg(not(feature = "json"))]
+    None
 }
 
 /// The longest text [`error_message`] returns, in bytes.
@@ -374,12 +393,14 @@ fn pb_status(body: &[u8]) -> Result<RpcStatus, DecodeError> {
 
 // ===================== JSON =====================
 
+#[cfg(feature = "json")]
 struct Json<'a> {
     buf: &'a [u8],
     pos: usize,
     depth: usize,
 }
 
+#[cfg(feature = "json")]
 impl<'a> Json<'a> {
     fn new(buf: &'a [u8]) -> Self {
         // Tolerate a UTF-8 byte order mark.
@@ -695,6 +716,7 @@ impl<'a> Json<'a> {
 
 /// Parses a decimal integer, also accepting an integral float form such as `"3.0"` or
 /// `"1e3"` (proto3 JSON parsers accept those for integer fields).
+#[cfg(feature = "json")]
 fn parse_int(s: &str) -> Option<i64> {
     if let Ok(v) = s.parse::<i64>() {
         return Some(v);
@@ -709,6 +731,7 @@ fn parse_int(s: &str) -> Option<i64> {
     }
 }
 
+#[cfg(feature = "json")]
 fn json_export_response(
     signal: Signal,
     body: &[u8],
@@ -741,6 +764,7 @@ fn json_export_response(
     Ok(ps)
 }
 
+#[cfg(feature = "json")]
 fn json_status(body: &[u8]) -> Result<RpcStatus, DecodeError> {
     let mut st = RpcStatus::default();
     Json::new(body).document(|r, key| {
@@ -761,7 +785,8 @@ fn json_status(body: &[u8]) -> Result<RpcStatus, DecodeError> {
     Ok(st)
 }
 
-#[cfg(test)]
+// The tests decode JSON next to protobuf throughout; they need the `json` feature.
+#[cfg(all(test, feature = "json"))]
 mod tests {
     use super::*;
     use alloc::string::ToString;

@@ -2,6 +2,7 @@
 //! per-signal glue to the encoders.
 
 use crate::encode::Encoding;
+#[cfg(feature = "json")]
 use crate::encode::json::JsonEncoder;
 use crate::encode::protobuf::{
     EncodedRecord, ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
@@ -21,6 +22,7 @@ pub(crate) const RECORD_OVERHEAD: usize = 8;
 pub(crate) struct Encoders {
     pub(crate) encoding: Encoding,
     proto: ProtoEncoder,
+    #[cfg(feature = "json")]
     json: JsonEncoder,
 }
 
@@ -29,6 +31,7 @@ impl Encoders {
         Encoders {
             encoding,
             proto: ProtoEncoder::new(),
+            #[cfg(feature = "json")]
             json: JsonEncoder::new(),
         }
     }
@@ -75,6 +78,7 @@ impl Record for Span {
     fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>) {
         match encoders.encoding {
             Encoding::Protobuf => encoders.proto.encode_traces(groups, out),
+            #[cfg(feature = "json")]
             Encoding::Json => encoders.json.encode_traces(groups, out),
         }
     }
@@ -91,6 +95,7 @@ impl Record for LogRecord {
     fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>) {
         match encoders.encoding {
             Encoding::Protobuf => encoders.proto.encode_logs(groups, out),
+            #[cfg(feature = "json")]
             Encoding::Json => encoders.json.encode_logs(groups, out),
         }
     }
@@ -107,6 +112,7 @@ impl Record for Metric {
     fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>) {
         match encoders.encoding {
             Encoding::Protobuf => encoders.proto.encode_metrics(groups, out),
+            #[cfg(feature = "json")]
             Encoding::Json => encoders.json.encode_metrics(groups, out),
         }
     }

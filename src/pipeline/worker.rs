@@ -718,6 +718,7 @@ impl Exporter {
         let counters = self.shared.counters.signal(signal);
         let partial = response.and_then(|r| {
             let encoding = match r.content_type.as_deref() {
+                #[cfg(feature = "json")]
                 Some(ct) if ct.contains("json") => Encoding::Json,
                 Some(ct) if ct.contains("protobuf") => Encoding::Protobuf,
                 _ => self.config.signal(signal).encoding,

@@ -1,4 +1,5 @@
-//! Proof that `otlp-sync` with default features off is `no_std` + `alloc`.
+//! Proof that `otlp-sync` with default features off (plus the codec features `gzip`,
+//! `zstd` and `json`, which need no `std`) is `no_std` + `alloc`.
 //!
 //! This crate is `#![no_std]` and defines the `#[panic_handler]` itself. If `std` were
 //! linked anywhere in the dependency graph, it would bring its own panic handler and the
