@@ -99,6 +99,7 @@ mod batch;
 mod config;
 mod producer;
 mod stats;
+mod store;
 mod worker;
 
 pub use config::{
@@ -207,18 +208,43 @@ impl ScopeRegistry {
     }
 }
 
-/// One signal's queue. Both ends live in [`Shared`]: the receiver clone lets producers
-/// evict the oldest record ([`FullPolicy::DropOldest`]) and clean up after shutdown.
+/// One signal's queue: a channel, and under [`FullPolicy::Drop`] a packed store.
+///
+/// Both ends of the channel live in [`Shared`]: the receiver clone lets producers evict the
+/// oldest record ([`FullPolicy::DropOldest`]) and clean up after shutdown.
+///
+/// Under [`FullPolicy::Drop`] records queued encoded go to `store` (their bytes packed in
+/// shared chunks) and model values to the channel, and `store`'s depth counts both: a
+/// producer reserves a slot there before queueing either, the worker gives it back once
+/// the record is in a batch. The channel then needs no more room than the model values
+/// [`EncodeOnSend`] lets through. Under the other policies only the channel is used, and
+/// holds every record.
 #[derive(Debug)]
 struct Lane<T> {
     tx: Sender<Item<T>>,
     rx: Receiver<Item<T>>,
+    store: store::Store,
+    /// Whether `store` is used and its depth counts the queue ([`FullPolicy::Drop`]).
+    packed: bool,
 }
 
 impl<T> Lane<T> {
-    fn new(capacity: usize) -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
-        Lane { tx, rx }
+    /// A queue of `capacity` records; `encode_above` as [`Shared::encode_above`].
+    fn new(capacity: usize, policy: FullPolicy, encode_above: usize) -> Self {
+        let packed = matches!(policy, FullPolicy::Drop);
+        let channel = if packed {
+            // Model values only: at most `encode_above` of them are queued at once.
+            capacity.min(encode_above).max(1)
+        } else {
+            capacity
+        };
+        let (tx, rx) = crossbeam_channel::bounded(channel);
+        Lane {
+            tx,
+            rx,
+            store: store::Store::new(capacity),
+            packed,
+        }
     }
 }
 
@@ -257,6 +283,9 @@ struct Shared {
     nudge_at: [usize; 3],
     /// Per signal: a wake token was sent since the worker last drained the queue.
     nudged: [AtomicBool; 3],
+    /// The worker holds no record and sleeps until one comes: a producer that appends to
+    /// a packed store (which has no channel to wake it) sends a wake token.
+    idle: AtomicBool,
 }
 
 /// Queue depth from which a signal's records are queued encoded ([`EncodeOnSend`]):
@@ -348,6 +377,9 @@ impl Shared {
             .get(stats::index(T::SIGNAL))
             .copied()
             .unwrap_or(usize::MAX);
+        if lane.packed {
+            return self.send_packed(lane, scope, record, encode_above);
+        }
         // `len` reads the queue's two indices: no write to a shared line.
         if encode_above == usize::MAX || (encode_above > 0 && lane.tx.len() < encode_above) {
             return match self.enqueue(lane, (scope, Queued::Model(Box::new(record)))) {
@@ -366,11 +398,103 @@ impl Shared {
             return Err(RecordError::Full(record));
         }
         let encoded = encode_here(&record);
-        match self.enqueue(lane, (scope, Queued::Encoded(encoded))) {
+        match self.enqueue(lane, (scope, Queued::Encoded(encoded.into_bytes()))) {
             // The model value is freed here, on the thread that made it.
             Ok(()) => Ok(()),
             Err(_) => Err(RecordError::Full(record)),
         }
+    }
+
+    /// [`send`](Self::send) to a packed lane ([`FullPolicy::Drop`]), the record counted
+    /// offered: a model value on the channel while the queue is shallower than
+    /// `encode_above`, else its encoding in the store.
+    fn send_packed<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: T,
+        encode_above: usize,
+    ) -> Result<(), RecordError<T>> {
+        let Some(depth) = lane.store.reserve() else {
+            // Full: the record is not encoded.
+            self.queue_full_drop(T::SIGNAL);
+            return Err(RecordError::Full(record));
+        };
+        let mut record = record;
+        // `depth` counts this record: it is the depth before it, plus one.
+        if encode_above == usize::MAX || (encode_above > 0 && depth <= encode_above) {
+            match lane.tx.try_send((scope, Queued::Model(Box::new(record)))) {
+                Ok(()) => {
+                    self.queued(lane, T::SIGNAL, depth, false);
+                    return Ok(());
+                }
+                Err(e) => match e.into_inner() {
+                    (_, Queued::Model(back)) => record = *back,
+                    // Not reached: only model values were sent.
+                    (_, Queued::Encoded(_)) => {
+                        lane.store.release(1);
+                        self.queue_full_drop(T::SIGNAL);
+                        return Ok(());
+                    }
+                },
+            }
+            if encode_above == usize::MAX {
+                // Not reached (the channel has room for every slot): counted all the same.
+                lane.store.release(1);
+                self.queue_full_drop(T::SIGNAL);
+                return Err(RecordError::Full(record));
+            }
+            // The channel is full of model values: this one goes encoded.
+        }
+        let encoded = encode_here(&record);
+        self.append_reserved(lane, scope, encoded.as_bytes(), depth);
+        // The model value and its encoding are freed here, on the thread that made them.
+        Ok(())
+    }
+
+    /// Appends an encoded record to a packed lane's store, in a slot reserved at `depth`.
+    fn append_reserved<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: &[u8],
+        depth: usize,
+    ) {
+        // Scope ids are below `MAX_SCOPES`, 2^16.
+        let scope = u16::try_from(scope).unwrap_or(0);
+        if lane.store.append(scope, record) {
+            self.queued(lane, T::SIGNAL, depth, true);
+        } else {
+            // 4 GiB or more: over any request bound, as the worker would find.
+            lane.store.release(1);
+            let counters = self.counters.signal(T::SIGNAL);
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(Reason::TooLarge, 1);
+        }
+    }
+
+    /// After a record is queued on a packed lane (in its store when `stored`), the queue
+    /// `depth` deep: sweeps if the worker is gone, wakes it if it sleeps idle (the store has
+    /// no channel to wake it) or a batch's worth is queued.
+    #[inline]
+    fn queued<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        signal: crate::model::Signal,
+        depth: usize,
+        stored: bool,
+    ) {
+        // SeqCst: the handshake of `enqueue`; the store's append is published by its
+        // shard's lock, which the worker's sweep takes after storing `drained`.
+        if self.drained.load(Ordering::SeqCst) {
+            self.sweep(lane);
+            return;
+        }
+        // A plain load first: the flag is written only when the worker goes idle.
+        if stored && self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::AcqRel) {
+            let _ = self.wake_tx.try_send(());
+        }
+        self.nudge_if_due(signal, depth);
     }
 
     /// Counts a record of `signal` offered; `false` (counted as dropped too) when the
@@ -401,22 +525,18 @@ impl Shared {
     /// ([`FullPolicy::Drop`], pipeline open): senders then spare building or encoding it.
     #[inline]
     fn full_now<T>(&self, lane: &Lane<T>) -> bool {
-        matches!(self.full_policy, FullPolicy::Drop)
-            && !self.closed.load(Ordering::Relaxed)
-            && lane.tx.is_full()
+        lane.packed && !self.closed.load(Ordering::Relaxed) && lane.store.is_full()
     }
 
-    /// Wakes the worker once a queue holds a batch's worth (at most one token per drain).
+    /// Wakes the worker once a queue holds a batch's worth, `depth` records (at most one
+    /// token per drain).
     #[inline]
-    fn nudge_if_due<T>(&self, lane: &Lane<T>, signal: crate::model::Signal) {
+    fn nudge_if_due(&self, signal: crate::model::Signal, depth: usize) {
         let i = stats::index(signal);
         let (Some(&at), Some(nudged)) = (self.nudge_at.get(i), self.nudged.get(i)) else {
             return;
         };
-        if lane.tx.len() >= at
-            && !nudged.load(Ordering::Relaxed)
-            && !nudged.swap(true, Ordering::AcqRel)
-        {
+        if depth >= at && !nudged.load(Ordering::Relaxed) && !nudged.swap(true, Ordering::AcqRel) {
             // Full: a token is already waiting.
             let _ = self.wake_tx.try_send(());
         }
@@ -432,7 +552,31 @@ impl Shared {
         if !self.offer(T::SIGNAL) {
             return Err(RecordError::ShutDown(()));
         }
-        self.enqueue(lane, (scope, Queued::Encoded(record)))
+        self.enqueue(lane, (scope, Queued::Encoded(record.into_bytes())))
+            .map_err(|_| RecordError::Full(()))
+    }
+
+    /// Counts and queues a record encoded by instrumentation, given by reference (the
+    /// bytes of [`EncodedRecord::as_bytes`]): copied into the packed store
+    /// ([`FullPolicy::Drop`]), or into an allocation of its own on the channel.
+    fn send_bytes<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: &[u8],
+    ) -> Result<(), RecordError<()>> {
+        if !self.offer(T::SIGNAL) {
+            return Err(RecordError::ShutDown(()));
+        }
+        if lane.packed {
+            let Some(depth) = lane.store.reserve() else {
+                self.queue_full_drop(T::SIGNAL);
+                return Err(RecordError::Full(()));
+            };
+            self.append_reserved(lane, scope, record, depth);
+            return Ok(());
+        }
+        self.enqueue(lane, (scope, Queued::Encoded(record.into())))
             .map_err(|_| RecordError::Full(()))
     }
 
@@ -456,7 +600,7 @@ impl Shared {
                     // The worker is gone: nobody else will take this record out.
                     self.sweep(lane);
                 }
-                self.nudge_if_due(lane, T::SIGNAL);
+                self.nudge_if_due(T::SIGNAL, lane.tx.len());
                 Ok(())
             }
             Err(item) => {
@@ -491,9 +635,19 @@ impl Shared {
         let counters = self.counters.signal(T::SIGNAL);
         let reason = self.closed_reason();
         while let Ok(item) = lane.rx.try_recv() {
+            if lane.packed {
+                lane.store.release(1);
+            }
             counters.not_delivered.fetch_add(1, Ordering::SeqCst);
             counters.add_dropped(reason, 1);
             drop(item);
+        }
+        if lane.packed {
+            let n = lane.store.sweep() as u64;
+            if n > 0 {
+                counters.not_delivered.fetch_add(n, Ordering::SeqCst);
+                counters.add_dropped(reason, n);
+            }
         }
     }
 }
@@ -866,6 +1020,11 @@ impl RecordSender {
         scope: ScopeHandle,
         record: EncodedRecord,
     ) -> Result<(), RecordError<()>> {
+        if self.shared.traces.packed {
+            // Copied into the store; the allocation is freed here, on the thread that made
+            // it.
+            return self.send_encoded_span_bytes(scope, record.as_bytes());
+        }
         self.shared
             .send_encoded(&self.shared.traces, self.id_of(scope), record)
     }
@@ -877,8 +1036,40 @@ impl RecordSender {
         scope: ScopeHandle,
         record: EncodedRecord,
     ) -> Result<(), RecordError<()>> {
+        if self.shared.logs.packed {
+            return self.send_encoded_log_bytes(scope, record.as_bytes());
+        }
         self.shared
             .send_encoded(&self.shared.logs, self.id_of(scope), record)
+    }
+
+    /// Queues a span already encoded, given as the bytes of
+    /// [`EncodedRecord::as_bytes`] (field tag 2, length prefix, `Span` message), for the
+    /// scope `scope`; counted as [`send_span_in`](Self::send_span_in) counts. The bytes
+    /// are copied: under [`FullPolicy::Drop`] into the packed queue (no allocation of its
+    /// own), otherwise into an allocation queued on the channel.
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span); the record is dropped either way.
+    pub(crate) fn send_encoded_span_bytes(
+        &self,
+        scope: ScopeHandle,
+        record: &[u8],
+    ) -> Result<(), RecordError<()>> {
+        self.shared
+            .send_bytes(&self.shared.traces, self.id_of(scope), record)
+    }
+
+    /// Queues a log record already encoded, given as the bytes of
+    /// [`EncodedRecord::as_bytes`]; see
+    /// [`send_encoded_span_bytes`](Self::send_encoded_span_bytes).
+    pub(crate) fn send_encoded_log_bytes(
+        &self,
+        scope: ScopeHandle,
+        record: &[u8],
+    ) -> Result<(), RecordError<()>> {
+        self.shared
+            .send_bytes(&self.shared.logs, self.id_of(scope), record)
     }
 
     /// Whether a record of `signal` offered now would be dropped for a full queue
@@ -961,10 +1152,17 @@ impl Pipeline {
         let config = config.sanitized();
         let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
         let nudge_at = |s: &SignalConfig| s.max_batch_records.min(s.queue_capacity / 2).max(1);
+        let encode_above = [
+            encode_threshold(config.encode_on_send, &config.traces),
+            encode_threshold(config.encode_on_send, &config.metrics),
+            encode_threshold(config.encode_on_send, &config.logs),
+        ];
+        let [traces_above, metrics_above, logs_above] = encode_above;
+        let policy = config.full_policy;
         let shared = Arc::new(Shared {
-            traces: Lane::new(config.traces.queue_capacity),
-            metrics: Lane::new(config.metrics.queue_capacity),
-            logs: Lane::new(config.logs.queue_capacity),
+            traces: Lane::new(config.traces.queue_capacity, policy, traces_above),
+            metrics: Lane::new(config.metrics.queue_capacity, policy, metrics_above),
+            logs: Lane::new(config.logs.queue_capacity, policy, logs_above),
             full_policy: config.full_policy,
             counters: Counters::default(),
             closed: AtomicBool::new(false),
@@ -973,11 +1171,7 @@ impl Pipeline {
             queue_full_reported: Default::default(),
             scopes: ScopeRegistry::new(),
             tag: NEXT_PIPELINE_TAG.fetch_add(1, Ordering::Relaxed),
-            encode_above: [
-                encode_threshold(config.encode_on_send, &config.traces),
-                encode_threshold(config.encode_on_send, &config.metrics),
-                encode_threshold(config.encode_on_send, &config.logs),
-            ],
+            encode_above,
             wake_tx,
             wake_rx,
             nudge_at: [
@@ -986,6 +1180,7 @@ impl Pipeline {
                 nudge_at(&config.logs),
             ],
             nudged: Default::default(),
+            idle: AtomicBool::new(false),
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         // A NUL byte in a thread name makes `spawn` panic.
