@@ -1365,8 +1365,150 @@ mod tests {
             core::mem::size_of::<Item<LogRecord>>(),
             core::mem::size_of::<Item<Metric>>(),
         ] {
-            assert!(size <= 32, "{size}");
+            assert!(size <= 24, "{size}");
         }
+    }
+
+    /// Keeps every request body.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl Transport for Capture {
+        fn send(
+            &mut self,
+            request: &crate::transport::Request<'_>,
+        ) -> Result<crate::transport::Response, crate::transport::TransportError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(request.body.to_vec());
+            Ok(crate::transport::Response {
+                status: 200,
+                ..Default::default()
+            })
+        }
+    }
+
+    fn start(policy: FullPolicy, capacity: usize) -> (Pipeline, Capture) {
+        let mut config = PipelineConfig {
+            full_policy: policy,
+            ..PipelineConfig::default()
+        };
+        config.traces.queue_capacity = capacity;
+        config.logs.queue_capacity = capacity;
+        let capture = Capture::default();
+        let pipeline = Pipeline::start(config, Resource::default(), Box::new(capture.clone()))
+            .expect("started");
+        (pipeline, capture)
+    }
+
+    #[test]
+    fn records_sent_as_bytes_arrive_whatever_the_policy() {
+        let span = Span::new(
+            "by-ref",
+            crate::model::TraceId::from_bytes([7; 16]),
+            crate::model::SpanId::from_bytes([8; 8]),
+        );
+        let record = ProtoEncoder::new().span_record(&span);
+        let log = ProtoEncoder::new().log_record(&LogRecord {
+            body: "by-ref".into(),
+            ..LogRecord::default()
+        });
+        for policy in [
+            FullPolicy::Drop,
+            FullPolicy::DropOldest,
+            FullPolicy::Block(Duration::from_millis(10)),
+        ] {
+            let (pipeline, capture) = start(policy, 16);
+            let sender = pipeline.sender();
+            let scope = sender.register_scope(&Arc::new(InstrumentationScope::new("s")));
+            assert!(
+                sender
+                    .send_encoded_span_bytes(scope, record.as_bytes())
+                    .is_ok()
+            );
+            assert!(sender.send_encoded_span_in(scope, record.clone()).is_ok());
+            assert!(sender.send_encoded_log_bytes(scope, log.as_bytes()).is_ok());
+            pipeline.flush(Duration::from_secs(10)).expect("flushed");
+            let stats = pipeline.stats();
+            assert_eq!(
+                (stats.traces.offered, stats.traces.exported),
+                (2, 2),
+                "{policy:?}"
+            );
+            assert_eq!(
+                (stats.logs.offered, stats.logs.exported),
+                (1, 1),
+                "{policy:?}"
+            );
+            let bodies = capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let all: Vec<u8> = bodies.concat();
+            let found = all
+                .windows(record.len())
+                .filter(|w| *w == record.as_bytes())
+                .count();
+            assert_eq!(found, 2, "{policy:?}: the span's bytes, twice");
+            assert!(all.windows(log.len()).any(|w| w == log.as_bytes()));
+            pipeline
+                .shutdown(Duration::from_secs(5))
+                .expect("shut down");
+            // After shutdown: refused and counted.
+            assert!(
+                sender
+                    .send_encoded_span_bytes(scope, record.as_bytes())
+                    .is_err_and(|e| e.is_shut_down())
+            );
+            assert_eq!(pipeline.stats().traces.dropped.shutdown, 1);
+        }
+    }
+
+    #[test]
+    fn a_record_appended_after_the_last_drain_is_swept_and_counted() {
+        let (pipeline, _capture) = start(FullPolicy::Drop, 16);
+        let shared = Arc::clone(&pipeline.shared);
+        pipeline
+            .shutdown(Duration::from_secs(5))
+            .expect("shut down");
+        assert!(shared.drained.load(Ordering::SeqCst));
+        // A producer that passed the `closed` check just before shutdown: counted
+        // offered, then appends after the worker's last drain.
+        let counters = shared.counters.signal(crate::model::Signal::Traces);
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        let depth = shared.traces.store.reserve().expect("room");
+        shared.append_reserved(&shared.traces, DEFAULT_SCOPE, &[0x12, 0x00], depth);
+        let stats = shared.counters.snapshot();
+        assert_eq!(stats.traces.dropped.shutdown, 1);
+        assert_eq!(stats.traces.queued, 0);
+        assert_eq!(shared.traces.store.depth(), 0);
+    }
+
+    #[test]
+    fn a_full_packed_queue_drops_and_counts_without_blocking() {
+        let (pipeline, _capture) = start(FullPolicy::Drop, 2);
+        let shared = Arc::clone(&pipeline.shared);
+        let sender = pipeline.sender();
+        // Hold both slots, as records taken but not batched would.
+        assert!(shared.traces.store.reserve().is_some());
+        assert!(shared.traces.store.reserve().is_some());
+        assert!(sender.queue_full(crate::model::Signal::Traces));
+        let scope = sender.register_scope(&Arc::new(InstrumentationScope::new("s")));
+        let err = sender.send_encoded_span_bytes(scope, &[0x12, 0x00]);
+        assert!(err.is_err_and(|e| e.is_full()));
+        let err = sender.send_span_in(scope, Span::default());
+        assert!(err.is_err_and(|e| e.is_full()));
+        let stats = pipeline.stats();
+        assert_eq!(
+            (stats.traces.offered, stats.traces.dropped.queue_full),
+            (2, 2)
+        );
+        shared.traces.store.release(2);
+        assert!(!sender.queue_full(crate::model::Signal::Traces));
+        assert!(sender.send_encoded_span_bytes(scope, &[0x12, 0x00]).is_ok());
+        pipeline
+            .flush(Duration::from_secs(10))
+            .expect_err("one dropped");
+        assert_eq!(pipeline.stats().traces.exported, 1);
+        pipeline.shutdown(Duration::from_secs(5)).ok();
     }
 
     #[test]
