@@ -33,20 +33,35 @@
 //!
 //! Memory is bounded by the configuration, whatever the receiver does:
 //!
-//! * **Queue slots**: `queue_capacity × 40` bytes per signal, allocated when the pipeline
-//!   starts (a 32-byte item, a boxed model record or an encoded one, never a record
-//!   inline, and the channel's 8-byte stamp).
-//! * **Queued records**: a record queued as its model value costs its allocations; one
-//!   queued encoded ([`EncodeOnSend`]) costs its protobuf size plus the allocator's header
-//!   (8 to 16 bytes). For the benchmark span of `shared/bench/WORKLOAD.md` (8 attributes, one
-//!   event with 2): about 912 bytes as a model value (`Span` 224 + 8 attributes × 56 + the
-//!   event 64 + its 2 attributes × 56, plus 4 allocation headers) and about 380 encoded
-//!   (363 bytes on the wire). A log record of that workload: about 162 bytes encoded.
-//!   With the default [`EncodeOnSend::Backlog`], the first `max(2 × max_batch_records, 1024)`
-//!   queued records of a signal may be model values, every further one is encoded; so a
-//!   full queue of `Q` such spans holds at most
-//!   `Q × 40 + min(Q, D) × 912 + max(0, Q − D) × 380` bytes, `D` that threshold
-//!   (about 41 MiB for `Q` = 100,000 and the default batch of 512).
+//! * **Queue slots**: a channel of 32-byte slots per signal, allocated when the pipeline
+//!   starts (a 24-byte item, a boxed model record or boxed encoded bytes, never a record
+//!   inline, and the channel's 8-byte stamp): `queue_capacity × 32` bytes under
+//!   [`FullPolicy::Block`] and [`FullPolicy::DropOldest`]. Under [`FullPolicy::Drop`] (the
+//!   default) the channel holds model values only, so it has `min(queue_capacity, D)`
+//!   slots, `D` the depth from which records are queued encoded (below; 1 slot with
+//!   [`EncodeOnSend::Always`], `queue_capacity` for a JSON signal or
+//!   [`EncodeOnSend::Never`]), and encoded records go to a packed store: 8 shards of
+//!   128 bytes per signal, and chunks of 32 KiB allocated as records come.
+//! * **Queued records**: a record queued as its model value costs its allocations. One
+//!   queued encoded ([`EncodeOnSend`]) costs, under [`FullPolicy::Drop`], its protobuf size
+//!   plus a 6-byte header, packed in the store's chunks (no allocation of its own), plus
+//!   the chunks' slack: per shard in use (a thread keeps to one) the unfilled end of its
+//!   last chunk and one spare chunk, and up to 8 spare chunks held by the worker, so at
+//!   most 24 chunks (768 KiB) per signal beyond the records, about 3 chunks per sending
+//!   thread in practice. Under the other policies it costs its protobuf size plus the
+//!   allocator's header (8 to 16 bytes). For the benchmark span of
+//!   `shared/bench/WORKLOAD.md` (8 attributes, one event with 2): about 912 bytes as a model
+//!   value (`Span` 224 + 8 attributes × 56 + the event 64 + its 2 attributes × 56, plus 4
+//!   allocation headers) and 369 packed (363 bytes on the wire). A log record of that
+//!   workload: about 168 bytes packed (162 on the wire). With the default [`EncodeOnSend::Backlog`], the
+//!   first `D = max(2 × max_batch_records, 1024)` queued records of a signal may be model
+//!   values, every further one is encoded; so under [`FullPolicy::Drop`] a full queue of
+//!   `Q` such spans holds at most
+//!   `min(Q, D) × (32 + 912) + max(0, Q − D) × 369 + 768 KiB` bytes
+//!   (about 37 MiB for `Q` = 100,000 and the default batch of 512). A record's queue slot
+//!   is given back once the worker has moved it into a batch (in bulk, before an export),
+//!   so records taken from the store and not yet batched still count against
+//!   `queue_capacity`.
 //! * **The worker**: the batch in hand (up to `max_batch_records` records, bounded by
 //!   `max_batch_bytes`), the request body (its encoded size, at most `max_batch_bytes`,
 //!   4 MiB by default; about 186 KiB for 512 workload spans), the compressed body when
@@ -55,14 +70,15 @@
 //!   touched pages are resident). Buffers are kept and reused between batches.
 //!
 //! Measured (benches/compare, `BENCHMARKS.md`): with 100,000 workload spans queued at
-//! once, peak RSS of the whole process was 43 MiB, against 119 MiB for the official SDK
+//! once, peak RSS of the whole process was 33 MiB, against 121 MiB for the official SDK
 //! in the same run.
 //!
 //! Sizing a small device: pick `queue_capacity` as the record rate times the longest
 //! receiver outage to ride out (records beyond it are dropped and counted, never
 //! blocked on); with [`EncodeOnSend::Always`] budget
-//! `queue_capacity × (encoded size + 56)` bytes for the queue (a 40-byte slot and about 16
-//! bytes of allocator header per record); keep `max_batch_records × encoded size` well under
+//! `queue_capacity × (encoded size + 6)` bytes plus 768 KiB for the queue under
+//! [`FullPolicy::Drop`], `queue_capacity × (encoded size + 48)` under the other policies
+//! (a 32-byte slot and about 16 bytes of allocator header per record); keep `max_batch_records × encoded size` well under
 //! `max_batch_bytes`; turn compression on when the link, not the CPU, is the constraint
 //! (gzip level 1 shrinks the workload's requests about 5.8 times for about 1.7 µs of CPU
 //! per span).

@@ -1,6 +1,6 @@
-//! The packed store: a signal's queue of encoded records under [`FullPolicy::Drop`]
-//! (super::FullPolicy::Drop), as bytes in shared chunks rather than one allocation and one
-//! channel slot per record.
+//! The packed store: a signal's queue of encoded records under
+//! [`FullPolicy::Drop`](super::FullPolicy::Drop), as bytes in shared chunks rather than one
+//! allocation and one channel slot per record.
 //!
 //! A producer copies a record (its protobuf bytes, field tag and length prefix included)
 //! into the last chunk of its *shard*, under that shard's lock, behind a 6-byte header
