@@ -306,7 +306,7 @@ impl Worker {
                     Some((id, bytes)) => {
                         *unsettled += 1;
                         let scope = scope_of(shared, scopes, ScopeId::from(id));
-                        let mut slots = Slots::Read(&lane.store, unsettled);
+                        let mut slots = Slots::Held(&lane.store, unsettled);
                         let record = Incoming::Bytes(bytes);
                         accept::<T>(ex, batches, received, &scope, record, &mut slots);
                         return true;
@@ -363,10 +363,15 @@ impl Worker {
     fn accept_item<T: Routed>(&mut self, (id, record): Item<T>) {
         let lane = T::lane(&self.shared);
         let scope = scope_of(&self.shared, &mut self.scopes, id);
-        let mut slots = if lane.packed {
-            Slots::One(&lane.store)
-        } else {
-            Slots::None
+        let unsettled = self.unsettled.get_mut(index(T::SIGNAL));
+        let mut slots = match unsettled {
+            // A packed lane's channel: the record holds a slot of the store's depth, given
+            // back in bulk as those of records read from the store.
+            Some(n) if lane.packed => {
+                *n += 1;
+                Slots::Held(&lane.store, n)
+            }
+            _ => Slots::None,
         };
         accept(
             &mut self.ex,
@@ -376,8 +381,6 @@ impl Worker {
             Incoming::Queued(record),
             &mut slots,
         );
-        // Batched or dropped by now: its slot is free.
-        slots.release_one();
     }
 
     /// When the oldest batch (or the next metrics collection) is due.
@@ -610,43 +613,25 @@ fn scope_of(
     }
 }
 
-/// The queue slot of the record being accepted, and of records accepted before it: given
-/// back before an export, which may block, so that records in batches do not hold slots
-/// meanwhile.
+/// The queue slots of the record being accepted and of records accepted before it, on a
+/// packed lane: given back in bulk (one atomic subtraction), at the latest before an
+/// export, which may block, so that records in batches do not hold slots meanwhile.
 enum Slots<'a> {
     /// Not from a packed lane: no slot.
     None,
-    /// A record from a packed lane's channel: its own slot, given back once it is batched.
-    One(&'a Store),
-    /// A record read from a store: the count of records read from it whose slots are
-    /// still held (this one included), given back in bulk.
-    Read(&'a Store, &'a mut usize),
+    /// The lane's store, and the count of records taken from the lane whose slots are
+    /// still held (this one included).
+    Held(&'a Store, &'a mut usize),
 }
 
 impl Slots<'_> {
-    /// The record in hand is in a batch (or dropped).
-    fn release_one(&mut self) {
-        if let Slots::One(store) = self {
-            store.release(1);
-            *self = Slots::None;
-        }
-    }
-
     /// Before an export: gives back the slots of records in batches, that of the record in
     /// hand too when `batched`.
     fn before_export(&mut self, batched: bool) {
-        match self {
-            Slots::None => {}
-            Slots::One(_) => {
-                if batched {
-                    self.release_one();
-                }
-            }
-            Slots::Read(store, n) => {
-                let keep = usize::from(!batched).min(**n);
-                store.release(**n - keep);
-                **n = keep;
-            }
+        if let Slots::Held(store, n) = self {
+            let keep = usize::from(!batched).min(**n);
+            store.release(**n - keep);
+            **n = keep;
         }
     }
 }
@@ -679,7 +664,6 @@ fn accept<T: Routed>(
             ErrorKind::TooLarge,
             "record over the request size bound",
         );
-        slots.release_one();
         return;
     }
     let batch = T::batch(batches);
