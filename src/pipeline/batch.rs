@@ -187,6 +187,11 @@ impl<T> Batch<T> {
         self.bytes
     }
 
+    /// When the first record of the batch came, if it holds records.
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.first_at
+    }
+
     /// When the batch must be exported by age, if it holds records.
     pub(crate) fn due_at(&self, delay: Duration) -> Option<Instant> {
         self.first_at.map(|t| {

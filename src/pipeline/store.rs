@@ -263,10 +263,10 @@ impl Cursor {
     pub(super) fn next<'a>(&'a mut self, store: &Store) -> Option<(u16, &'a [u8])> {
         loop {
             if let Some(chunk) = self.chunks.get(self.chunk) {
-                if let Some((_, _, next)) = record_at(chunk, self.pos) {
-                    let at = self.pos;
+                if let Some((scope, _, next)) = record_at(chunk, self.pos) {
+                    let start = self.pos + RECORD_HEADER;
                     self.pos = next;
-                    let (scope, record, _) = record_at(self.chunks.get(self.chunk)?, at)?;
+                    let record = self.chunks.get(self.chunk)?.get(start..next)?;
                     return Some((scope, record));
                 }
                 // Read out: keep it for reuse (an ordinary chunk, while there is room).

@@ -671,7 +671,8 @@ fn accept<T: Routed>(
         slots.before_export(false);
         ex.export(batch);
     }
-    let now = Instant::now();
+    // Only the first record's time is kept: spare the clock read for the others.
+    let now = batch.started().unwrap_or_else(Instant::now);
     match record {
         Incoming::Queued(q) => batch.push(scope, q, estimate, now),
         Incoming::Bytes(b) => batch.push_bytes(scope, b, estimate, now),
