@@ -390,6 +390,11 @@ impl EncodedRecord {
         &self.bytes
     }
 
+    /// The bytes, field tag and length prefix included, without copying them.
+    pub fn into_bytes(self) -> alloc::boxed::Box<[u8]> {
+        self.bytes
+    }
+
     /// The record's message body (without the field tag and length prefix).
     pub fn body(&self) -> &[u8] {
         self.bytes.get(usize::from(self.header)..).unwrap_or(&[])

@@ -5,7 +5,8 @@ use crate::encode::Encoding;
 #[cfg(feature = "json")]
 use crate::encode::json::JsonEncoder;
 use crate::encode::protobuf::{
-    EncodedRecord, ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
+    EncodedRecord, ProtoEncoder, key_value_field, log_encoded_len, metric_encoded_len,
+    span_encoded_len,
 };
 use crate::model::{
     InstrumentationScope, LogRecord, Metric, Resource, ResourceGroup, ScopeGroup, Signal, Span,
@@ -24,6 +25,8 @@ pub(crate) struct Encoders {
     proto: ProtoEncoder,
     #[cfg(feature = "json")]
     json: JsonEncoder,
+    /// The resource's message body, made when first needed (a worker has one resource).
+    resource_message: Option<Vec<u8>>,
 }
 
 impl Encoders {
@@ -33,6 +36,7 @@ impl Encoders {
             proto: ProtoEncoder::new(),
             #[cfg(feature = "json")]
             json: JsonEncoder::new(),
+            resource_message: None,
         }
     }
 }
@@ -56,8 +60,9 @@ pub(crate) trait Record: Send + Sized + 'static {
 pub(crate) enum Queued<T> {
     /// The model value.
     Model(Box<T>),
-    /// The protobuf bytes.
-    Encoded(EncodedRecord),
+    /// The protobuf bytes, as [`EncodedRecord::as_bytes`] has them (field tag and length
+    /// prefix included).
+    Encoded(Box<[u8]>),
 }
 
 impl<T: Record> Queued<T> {
@@ -125,11 +130,25 @@ impl Record for Metric {
 #[derive(Debug)]
 struct Bucket<T> {
     scope: Arc<InstrumentationScope>,
+    /// Model records.
     records: Vec<T>,
-    encoded: Vec<EncodedRecord>,
+    /// Records queued encoded: their bytes (field tag and length prefix included), one
+    /// after the other, as they go inside the scope's `Scope*` message.
+    encoded: Vec<u8>,
+    /// The scope's `InstrumentationScope` message, made when first needed.
+    scope_message: Option<Vec<u8>>,
 }
 
 impl<T> Bucket<T> {
+    fn new(scope: Arc<InstrumentationScope>) -> Self {
+        Bucket {
+            scope,
+            records: Vec::new(),
+            encoded: Vec::new(),
+            scope_message: None,
+        }
+    }
+
     fn is_empty(&self) -> bool {
         self.records.is_empty() && self.encoded.is_empty()
     }
@@ -174,6 +193,11 @@ impl<T> Batch<T> {
         self.bytes
     }
 
+    /// When the first record of the batch came, if it holds records.
+    pub(crate) fn started(&self) -> Option<Instant> {
+        self.first_at
+    }
+
     /// When the batch must be exported by age, if it holds records.
     pub(crate) fn due_at(&self, delay: Duration) -> Option<Instant> {
         self.first_at.map(|t| {
@@ -185,26 +209,49 @@ impl<T> Batch<T> {
     /// Adds a record of estimated size `estimate` (overhead included).
     pub(crate) fn push(
         &mut self,
-        scope: Arc<InstrumentationScope>,
+        scope: &Arc<InstrumentationScope>,
         record: Queued<T>,
         estimate: usize,
         now: Instant,
     ) {
-        let i = self.bucket_index(&scope);
-        if i >= self.buckets.len() {
-            self.buckets.push(Bucket {
-                scope,
-                records: Vec::new(),
-                encoded: Vec::new(),
-            });
+        let Some(bucket) = self.bucket(scope) else {
+            return;
+        };
+        match record {
+            Queued::Model(r) => bucket.records.push(*r),
+            Queued::Encoded(e) => bucket.encoded.extend_from_slice(&e),
         }
-        if let Some(bucket) = self.buckets.get_mut(i) {
-            match record {
-                Queued::Model(r) => bucket.records.push(*r),
-                Queued::Encoded(e) => bucket.encoded.push(e),
-            }
+        self.counted(estimate, now);
+    }
+
+    /// Adds a record queued encoded (its bytes as [`EncodedRecord::as_bytes`] has them) of
+    /// estimated size `estimate` (overhead included).
+    pub(crate) fn push_bytes(
+        &mut self,
+        scope: &Arc<InstrumentationScope>,
+        record: &[u8],
+        estimate: usize,
+        now: Instant,
+    ) {
+        if let Some(bucket) = self.bucket(scope) {
+            bucket.encoded.extend_from_slice(record);
+            self.counted(estimate, now);
+        }
+    }
+
+    /// The bucket of `scope`, made if need be; the last used from now on. (Never `None`:
+    /// there is a bucket once one is pushed.)
+    fn bucket(&mut self, scope: &Arc<InstrumentationScope>) -> Option<&mut Bucket<T>> {
+        let i = self.bucket_index(scope);
+        if i >= self.buckets.len() {
+            self.buckets.push(Bucket::new(Arc::clone(scope)));
         }
         self.last = i.min(self.buckets.len().saturating_sub(1));
+        self.buckets.get_mut(self.last)
+    }
+
+    /// Counts a record just added.
+    fn counted(&mut self, estimate: usize, now: Instant) {
         self.len += 1;
         self.bytes = self.bytes.saturating_add(estimate);
         if self.first_at.is_none() {
@@ -231,18 +278,6 @@ impl<T> Batch<T> {
             .iter()
             .position(|b| *b.scope == **scope)
             .unwrap_or(self.buckets.len())
-    }
-
-    /// The scope groups of the records queued encoded, in first-seen order.
-    fn encoded_groups(&self) -> Vec<ScopeGroup<'_, EncodedRecord>> {
-        self.buckets
-            .iter()
-            .filter(|b| !b.encoded.is_empty())
-            .map(|b| ScopeGroup {
-                scope: &b.scope,
-                records: &b.encoded,
-            })
-            .collect()
     }
 
     /// The scope groups of the model records, in first-seen order, skipping empty
@@ -280,25 +315,145 @@ impl<T: Record> Batch<T> {
     /// encoded only when its encoding is protobuf). A batch holding both kinds becomes one
     /// request with two `Resource*` entries for the same resource: concatenated protobuf
     /// messages merge their repeated fields.
-    pub(crate) fn encode(&self, resource: &Resource, encoders: &mut Encoders, out: &mut Vec<u8>) {
+    pub(crate) fn encode(
+        &mut self,
+        resource: &Resource,
+        encoders: &mut Encoders,
+        out: &mut Vec<u8>,
+    ) {
         let scopes = self.scope_groups();
-        if !scopes.is_empty() || self.buckets.iter().all(|b| b.encoded.is_empty()) {
+        let any_encoded = self.buckets.iter().any(|b| !b.encoded.is_empty());
+        if !scopes.is_empty() || !any_encoded {
             let groups = [ResourceGroup {
                 resource,
                 scopes: &scopes,
             }];
             T::encode(encoders, &groups, out);
         }
-        let encoded = self.encoded_groups();
-        if !encoded.is_empty() {
+        if any_encoded {
             debug_assert_eq!(encoders.encoding, Encoding::Protobuf);
-            let groups = [ResourceGroup {
-                resource,
-                scopes: &encoded,
-            }];
-            encoders.proto.encode_records(&groups, out);
+            let resource_message = encoders
+                .resource_message
+                .get_or_insert_with(|| resource_message(resource));
+            for b in &mut self.buckets {
+                if !b.encoded.is_empty() && b.scope_message.is_none() {
+                    b.scope_message = Some(scope_message(&b.scope));
+                }
+            }
+            encode_packed(resource_message, resource, &self.buckets, out);
         }
     }
+}
+
+/// Protobuf wire type of a length-delimited field.
+const LEN: u8 = 2;
+/// Protobuf wire type of a varint field.
+const VARINT: u8 = 0;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn varint_len(v: u64) -> usize {
+    // 1 + (bits above the first 7) / 7, rounded up.
+    let bits = 64 - (v | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// A field key (tag and wire type), for the small tags of the envelope.
+fn put_key(out: &mut Vec<u8>, tag: u8, wire: u8) {
+    out.push((tag << 3) | wire);
+}
+
+/// Bytes of a length-delimited field of a one-byte key with a body of `len` bytes.
+fn len_field(len: usize) -> usize {
+    1 + varint_len(len as u64) + len
+}
+
+fn put_len_header(out: &mut Vec<u8>, tag: u8, len: usize) {
+    put_key(out, tag, LEN);
+    put_varint(out, len as u64);
+}
+
+/// A string field, omitted when empty (proto3).
+fn put_str(out: &mut Vec<u8>, tag: u8, s: &str) {
+    if !s.is_empty() {
+        put_len_header(out, tag, s.len());
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+fn str_field_len(s: &str) -> usize {
+    if s.is_empty() { 0 } else { len_field(s.len()) }
+}
+
+/// A varint field, omitted when zero (proto3).
+fn put_uint(out: &mut Vec<u8>, tag: u8, v: u64) {
+    if v != 0 {
+        put_key(out, tag, VARINT);
+        put_varint(out, v);
+    }
+}
+
+/// A `Resource` message's body.
+fn resource_message(resource: &Resource) -> Vec<u8> {
+    let mut out = Vec::new();
+    for kv in &resource.attributes {
+        key_value_field(1, kv, &mut out);
+    }
+    put_uint(&mut out, 2, u64::from(resource.dropped_attributes_count));
+    out
+}
+
+/// An `InstrumentationScope` message's body.
+fn scope_message(scope: &InstrumentationScope) -> Vec<u8> {
+    let mut out = Vec::new();
+    put_str(&mut out, 1, &scope.name);
+    put_str(&mut out, 2, &scope.version);
+    for kv in &scope.attributes {
+        key_value_field(3, kv, &mut out);
+    }
+    put_uint(&mut out, 4, u64::from(scope.dropped_attributes_count));
+    out
+}
+
+/// Appends one `Resource{Spans,Logs,Metrics}` entry (field 1 of every export request)
+/// holding the encoded records of `buckets` under `resource` (whose message body is
+/// `resource_message`), one `Scope*` entry per bucket with encoded records: the bytes
+/// [`ProtoEncoder::encode_records`] writes for the same records. The field numbers are the
+/// same for the three signals.
+fn encode_packed<T>(
+    resource_message: &[u8],
+    resource: &Resource,
+    buckets: &[Bucket<T>],
+    out: &mut Vec<u8>,
+) {
+    let scope_body = |b: &Bucket<T>| {
+        len_field(b.scope_message.as_deref().map_or(0, <[u8]>::len))
+            + b.encoded.len()
+            + str_field_len(&b.scope.schema_url)
+    };
+    let mut body = len_field(resource_message.len()) + str_field_len(&resource.schema_url);
+    for b in buckets.iter().filter(|b| !b.encoded.is_empty()) {
+        body += len_field(scope_body(b));
+    }
+    out.reserve(len_field(body));
+    put_len_header(out, 1, body);
+    put_len_header(out, 1, resource_message.len());
+    out.extend_from_slice(resource_message);
+    for b in buckets.iter().filter(|b| !b.encoded.is_empty()) {
+        put_len_header(out, 2, scope_body(b));
+        let scope_message = b.scope_message.as_deref().unwrap_or_default();
+        put_len_header(out, 1, scope_message.len());
+        out.extend_from_slice(scope_message);
+        out.extend_from_slice(&b.encoded);
+        put_str(out, 3, &b.scope.schema_url);
+    }
+    put_str(out, 3, &resource.schema_url);
 }
 
 #[cfg(test)]
@@ -333,12 +488,12 @@ mod tests {
         let a_v2 = Arc::new(v);
         let now = Instant::now();
         let mut batch = Batch::default();
-        batch.push(a.clone(), model(span("1")), 10, now);
-        batch.push(b.clone(), model(span("2")), 10, now);
-        batch.push(a2.clone(), model(span("3")), 10, now);
-        batch.push(a_v2.clone(), model(span("4")), 10, now);
-        batch.push(b.clone(), model(span("5")), 10, now);
-        batch.push(a.clone(), model(span("6")), 10, now);
+        batch.push(&a, model(span("1")), 10, now);
+        batch.push(&b, model(span("2")), 10, now);
+        batch.push(&a2, model(span("3")), 10, now);
+        batch.push(&a_v2, model(span("4")), 10, now);
+        batch.push(&b, model(span("5")), 10, now);
+        batch.push(&a, model(span("6")), 10, now);
         assert_eq!(batch.len(), 6);
         assert_eq!(batch.bytes(), 60);
         let groups = batch.scope_groups();
@@ -369,22 +524,22 @@ mod tests {
 
         // All model: the plain encoder's bytes.
         let mut models = Batch::default();
-        models.push(a.clone(), model(span("1")), 10, now);
-        models.push(b.clone(), model(span("2")), 10, now);
+        models.push(&a, model(span("1")), 10, now);
+        models.push(&b, model(span("2")), 10, now);
         let mut expected = Vec::new();
         models.encode(&resource, &mut encoders, &mut expected);
 
         // All encoded: byte for byte the same request.
         let mut encoded = Batch::<Span>::default();
         encoded.push(
-            a.clone(),
-            Queued::Encoded(proto.span_record(&span("1"))),
+            &a,
+            Queued::Encoded(proto.span_record(&span("1")).into_bytes()),
             10,
             now,
         );
         encoded.push(
-            b.clone(),
-            Queued::Encoded(proto.span_record(&span("2"))),
+            &b,
+            Queued::Encoded(proto.span_record(&span("2")).into_bytes()),
             10,
             now,
         );
@@ -398,10 +553,10 @@ mod tests {
 
         // Mixed: the model part, then the encoded part as a second resource entry.
         let mut mixed = Batch::<Span>::default();
-        mixed.push(a.clone(), model(span("1")), 10, now);
+        mixed.push(&a, model(span("1")), 10, now);
         mixed.push(
-            b.clone(),
-            Queued::Encoded(proto.span_record(&span("2"))),
+            &b,
+            Queued::Encoded(proto.span_record(&span("2")).into_bytes()),
             10,
             now,
         );
@@ -443,8 +598,8 @@ mod tests {
         let t0 = Instant::now();
         let mut batch = Batch::default();
         assert_eq!(batch.due_at(Duration::from_secs(1)), None);
-        batch.push(a.clone(), model(span("1")), 10, t0);
-        batch.push(b.clone(), model(span("2")), 10, t0 + Duration::from_secs(5));
+        batch.push(&a, model(span("1")), 10, t0);
+        batch.push(&b, model(span("2")), 10, t0 + Duration::from_secs(5));
         assert_eq!(
             batch.due_at(Duration::from_secs(1)),
             Some(t0 + Duration::from_secs(1))
@@ -454,10 +609,134 @@ mod tests {
         assert_eq!(batch.bytes(), 0);
         assert_eq!(batch.due_at(Duration::from_secs(1)), None);
         assert!(batch.scope_groups().is_empty());
-        batch.push(b.clone(), model(span("3")), 10, t0);
+        batch.push(&b, model(span("3")), 10, t0);
         batch.clear();
         // `a` was idle for a whole batch: its bucket is gone.
         assert_eq!(batch.buckets.len(), 1);
         assert_eq!(batch.buckets[0].scope.name, "b");
+    }
+
+    #[test]
+    fn packed_records_encode_as_encode_records_does() {
+        use crate::model::{AnyValue, KeyValue, LogRecord};
+        let mut a = InstrumentationScope::new("a");
+        a.version = "1.2".into();
+        a.attributes = vec![
+            KeyValue::new("k", "v"),
+            KeyValue::new("list", vec![AnyValue::from(1), AnyValue::from("x")]),
+        ];
+        a.dropped_attributes_count = 3;
+        a.schema_url = "https://example.com/scope".into();
+        let a = Arc::new(a);
+        // An empty scope: every field omitted.
+        let b = Arc::new(InstrumentationScope::default());
+        let mut resource = Resource::new(vec![KeyValue::new("service.name", "svc")]);
+        resource.dropped_attributes_count = 1;
+        resource.schema_url = "https://example.com/resource".into();
+        let mut proto = ProtoEncoder::new();
+        let now = Instant::now();
+        for resource in [resource, Resource::default()] {
+            // Spans: one of them large enough for two-byte length prefixes.
+            let mut big = span("big");
+            big.attributes = (0..40).map(|i| KeyValue::new("key", i)).collect();
+            let spans = [span("1"), big, span("3")];
+            let records: Vec<EncodedRecord> = spans.iter().map(|s| proto.span_record(s)).collect();
+            let mut batch = Batch::<Span>::default();
+            batch.push_bytes(&a, records[0].as_bytes(), 10, now);
+            batch.push(&b, Queued::Encoded(records[1].as_bytes().into()), 10, now);
+            batch.push(
+                &a,
+                Queued::Encoded(records[2].clone().into_bytes()),
+                10,
+                now,
+            );
+            let mut got = Vec::new();
+            batch.encode(&resource, &mut Encoders::new(Encoding::Protobuf), &mut got);
+            let in_a = [records[0].clone(), records[2].clone()];
+            let in_b = [records[1].clone()];
+            let scopes = [
+                ScopeGroup {
+                    scope: &a,
+                    records: &in_a[..],
+                },
+                ScopeGroup {
+                    scope: &b,
+                    records: &in_b[..],
+                },
+            ];
+            let mut want = Vec::new();
+            proto.encode_records(
+                &[ResourceGroup {
+                    resource: &resource,
+                    scopes: &scopes,
+                }],
+                &mut want,
+            );
+            assert_eq!(got, want);
+            // And it is what the model encoder writes.
+            let mut direct = Vec::new();
+            let (sa, sb) = ([spans[0].clone(), spans[2].clone()], [spans[1].clone()]);
+            let scopes = [
+                ScopeGroup {
+                    scope: &a,
+                    records: &sa[..],
+                },
+                ScopeGroup {
+                    scope: &b,
+                    records: &sb[..],
+                },
+            ];
+            proto.encode_traces(
+                &[ResourceGroup {
+                    resource: &resource,
+                    scopes: &scopes,
+                }],
+                &mut direct,
+            );
+            assert_eq!(got, direct);
+
+            // Logs: the same envelope.
+            let log = LogRecord {
+                body: "hello".into(),
+                ..Default::default()
+            };
+            let encoded = proto.log_record(&log);
+            let mut logs = Batch::<LogRecord>::default();
+            logs.push_bytes(&b, encoded.as_bytes(), 10, now);
+            let mut got = Vec::new();
+            logs.encode(&resource, &mut Encoders::new(Encoding::Protobuf), &mut got);
+            let mut want = Vec::new();
+            let one = [log];
+            let scopes = [ScopeGroup {
+                scope: &b,
+                records: &one[..],
+            }];
+            proto.encode_logs(
+                &[ResourceGroup {
+                    resource: &resource,
+                    scopes: &scopes,
+                }],
+                &mut want,
+            );
+            assert_eq!(got, want);
+        }
+    }
+
+    #[test]
+    fn varint_lengths() {
+        for v in [
+            0u64,
+            1,
+            127,
+            128,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut out = Vec::new();
+            put_varint(&mut out, v);
+            assert_eq!(out.len(), varint_len(v), "{v}");
+        }
     }
 }

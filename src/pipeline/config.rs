@@ -145,8 +145,10 @@ pub struct PipelineConfig {
 /// behind.
 ///
 /// A span of the benchmark workload (8 attributes, 1 event) takes about 900 bytes queued
-/// as a model value (the record and its allocations) and about 370 queued encoded (one
-/// exact-size allocation); a queue slot is 40 bytes either way. Encoding on send costs the
+/// as a model value (the record and its allocations, and a 32-byte queue slot) and 369
+/// queued encoded (its bytes and a 6-byte header, packed with other records under
+/// [`FullPolicy::Drop`]; one exact-size allocation and a 32-byte slot, about 410 bytes,
+/// under the other policies). Encoding on send costs the
 /// sending thread the encoding (about 300 ns for that span on this project's test
 /// machine) and saves the worker the same work and more (its intake, and freeing one
 /// block instead of several). JSON signals are always encoded by the worker.

@@ -33,20 +33,35 @@
 //!
 //! Memory is bounded by the configuration, whatever the receiver does:
 //!
-//! * **Queue slots**: `queue_capacity × 40` bytes per signal, allocated when the pipeline
-//!   starts (a 32-byte item, a boxed model record or an encoded one, never a record
-//!   inline, and the channel's 8-byte stamp).
-//! * **Queued records**: a record queued as its model value costs its allocations; one
-//!   queued encoded ([`EncodeOnSend`]) costs its protobuf size plus the allocator's header
-//!   (8 to 16 bytes). For the benchmark span of `shared/bench/WORKLOAD.md` (8 attributes, one
-//!   event with 2): about 912 bytes as a model value (`Span` 224 + 8 attributes × 56 + the
-//!   event 64 + its 2 attributes × 56, plus 4 allocation headers) and about 380 encoded
-//!   (363 bytes on the wire). A log record of that workload: about 162 bytes encoded.
-//!   With the default [`EncodeOnSend::Backlog`], the first `max(2 × max_batch_records, 1024)`
-//!   queued records of a signal may be model values, every further one is encoded; so a
-//!   full queue of `Q` such spans holds at most
-//!   `Q × 40 + min(Q, D) × 912 + max(0, Q − D) × 380` bytes, `D` that threshold
-//!   (about 41 MiB for `Q` = 100,000 and the default batch of 512).
+//! * **Queue slots**: a channel of 32-byte slots per signal, allocated when the pipeline
+//!   starts (a 24-byte item, a boxed model record or boxed encoded bytes, never a record
+//!   inline, and the channel's 8-byte stamp): `queue_capacity × 32` bytes under
+//!   [`FullPolicy::Block`] and [`FullPolicy::DropOldest`]. Under [`FullPolicy::Drop`] (the
+//!   default) the channel holds model values only, so it has `min(queue_capacity, D)`
+//!   slots, `D` the depth from which records are queued encoded (below; 1 slot with
+//!   [`EncodeOnSend::Always`], `queue_capacity` for a JSON signal or
+//!   [`EncodeOnSend::Never`]), and encoded records go to a packed store: 8 shards of
+//!   128 bytes per signal, and chunks of 32 KiB allocated as records come.
+//! * **Queued records**: a record queued as its model value costs its allocations. One
+//!   queued encoded ([`EncodeOnSend`]) costs, under [`FullPolicy::Drop`], its protobuf size
+//!   plus a 6-byte header, packed in the store's chunks (no allocation of its own), plus
+//!   the chunks' slack: per shard in use (a thread keeps to one) the unfilled end of its
+//!   last chunk and one spare chunk, and up to 8 spare chunks held by the worker, so at
+//!   most 24 chunks (768 KiB) per signal beyond the records, about 3 chunks per sending
+//!   thread in practice. Under the other policies it costs its protobuf size plus the
+//!   allocator's header (8 to 16 bytes). For the benchmark span of
+//!   `shared/bench/WORKLOAD.md` (8 attributes, one event with 2): about 912 bytes as a model
+//!   value (`Span` 224 + 8 attributes × 56 + the event 64 + its 2 attributes × 56, plus 4
+//!   allocation headers) and 369 packed (363 bytes on the wire). A log record of that
+//!   workload: about 168 bytes packed (162 on the wire). With the default [`EncodeOnSend::Backlog`], the
+//!   first `D = max(2 × max_batch_records, 1024)` queued records of a signal may be model
+//!   values, every further one is encoded; so under [`FullPolicy::Drop`] a full queue of
+//!   `Q` such spans holds at most
+//!   `min(Q, D) × (32 + 912) + max(0, Q − D) × 369 + 768 KiB` bytes
+//!   (about 37 MiB for `Q` = 100,000 and the default batch of 512). A record's queue slot
+//!   is given back once the worker has moved it into a batch (in bulk, before an export),
+//!   so records taken from the store and not yet batched still count against
+//!   `queue_capacity`.
 //! * **The worker**: the batch in hand (up to `max_batch_records` records, bounded by
 //!   `max_batch_bytes`), the request body (its encoded size, at most `max_batch_bytes`,
 //!   4 MiB by default; about 186 KiB for 512 workload spans), the compressed body when
@@ -55,14 +70,15 @@
 //!   touched pages are resident). Buffers are kept and reused between batches.
 //!
 //! Measured (benches/compare, `BENCHMARKS.md`): with 100,000 workload spans queued at
-//! once, peak RSS of the whole process was 43 MiB, against 119 MiB for the official SDK
+//! once, peak RSS of the whole process was 33 MiB, against 121 MiB for the official SDK
 //! in the same run.
 //!
 //! Sizing a small device: pick `queue_capacity` as the record rate times the longest
 //! receiver outage to ride out (records beyond it are dropped and counted, never
 //! blocked on); with [`EncodeOnSend::Always`] budget
-//! `queue_capacity × (encoded size + 56)` bytes for the queue (a 40-byte slot and about 16
-//! bytes of allocator header per record); keep `max_batch_records × encoded size` well under
+//! `queue_capacity × (encoded size + 6)` bytes plus 768 KiB for the queue under
+//! [`FullPolicy::Drop`], `queue_capacity × (encoded size + 48)` under the other policies
+//! (a 32-byte slot and about 16 bytes of allocator header per record); keep `max_batch_records × encoded size` well under
 //! `max_batch_bytes`; turn compression on when the link, not the CPU, is the constraint
 //! (gzip level 1 shrinks the workload's requests about 5.8 times for about 1.7 µs of CPU
 //! per span).
@@ -99,6 +115,7 @@ mod batch;
 mod config;
 mod producer;
 mod stats;
+mod store;
 mod worker;
 
 pub use config::{
@@ -207,18 +224,43 @@ impl ScopeRegistry {
     }
 }
 
-/// One signal's queue. Both ends live in [`Shared`]: the receiver clone lets producers
-/// evict the oldest record ([`FullPolicy::DropOldest`]) and clean up after shutdown.
+/// One signal's queue: a channel, and under [`FullPolicy::Drop`] a packed store.
+///
+/// Both ends of the channel live in [`Shared`]: the receiver clone lets producers evict the
+/// oldest record ([`FullPolicy::DropOldest`]) and clean up after shutdown.
+///
+/// Under [`FullPolicy::Drop`] records queued encoded go to `store` (their bytes packed in
+/// shared chunks) and model values to the channel, and `store`'s depth counts both: a
+/// producer reserves a slot there before queueing either, the worker gives it back once
+/// the record is in a batch. The channel then needs no more room than the model values
+/// [`EncodeOnSend`] lets through. Under the other policies only the channel is used, and
+/// holds every record.
 #[derive(Debug)]
 struct Lane<T> {
     tx: Sender<Item<T>>,
     rx: Receiver<Item<T>>,
+    store: store::Store,
+    /// Whether `store` is used and its depth counts the queue ([`FullPolicy::Drop`]).
+    packed: bool,
 }
 
 impl<T> Lane<T> {
-    fn new(capacity: usize) -> Self {
-        let (tx, rx) = crossbeam_channel::bounded(capacity);
-        Lane { tx, rx }
+    /// A queue of `capacity` records; `encode_above` as [`Shared::encode_above`].
+    fn new(capacity: usize, policy: FullPolicy, encode_above: usize) -> Self {
+        let packed = matches!(policy, FullPolicy::Drop);
+        let channel = if packed {
+            // Model values only: at most `encode_above` of them are queued at once.
+            capacity.min(encode_above).max(1)
+        } else {
+            capacity
+        };
+        let (tx, rx) = crossbeam_channel::bounded(channel);
+        Lane {
+            tx,
+            rx,
+            store: store::Store::new(capacity),
+            packed,
+        }
     }
 }
 
@@ -257,6 +299,9 @@ struct Shared {
     nudge_at: [usize; 3],
     /// Per signal: a wake token was sent since the worker last drained the queue.
     nudged: [AtomicBool; 3],
+    /// The worker holds no record and sleeps until one comes: a producer that appends to
+    /// a packed store (which has no channel to wake it) sends a wake token.
+    idle: AtomicBool,
 }
 
 /// Queue depth from which a signal's records are queued encoded ([`EncodeOnSend`]):
@@ -348,6 +393,9 @@ impl Shared {
             .get(stats::index(T::SIGNAL))
             .copied()
             .unwrap_or(usize::MAX);
+        if lane.packed {
+            return self.send_packed(lane, scope, record, encode_above);
+        }
         // `len` reads the queue's two indices: no write to a shared line.
         if encode_above == usize::MAX || (encode_above > 0 && lane.tx.len() < encode_above) {
             return match self.enqueue(lane, (scope, Queued::Model(Box::new(record)))) {
@@ -366,11 +414,103 @@ impl Shared {
             return Err(RecordError::Full(record));
         }
         let encoded = encode_here(&record);
-        match self.enqueue(lane, (scope, Queued::Encoded(encoded))) {
+        match self.enqueue(lane, (scope, Queued::Encoded(encoded.into_bytes()))) {
             // The model value is freed here, on the thread that made it.
             Ok(()) => Ok(()),
             Err(_) => Err(RecordError::Full(record)),
         }
+    }
+
+    /// [`send`](Self::send) to a packed lane ([`FullPolicy::Drop`]), the record counted
+    /// offered: a model value on the channel while the queue is shallower than
+    /// `encode_above`, else its encoding in the store.
+    fn send_packed<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: T,
+        encode_above: usize,
+    ) -> Result<(), RecordError<T>> {
+        let Some(depth) = lane.store.reserve() else {
+            // Full: the record is not encoded.
+            self.queue_full_drop(T::SIGNAL);
+            return Err(RecordError::Full(record));
+        };
+        let mut record = record;
+        // `depth` counts this record: it is the depth before it, plus one.
+        if encode_above == usize::MAX || (encode_above > 0 && depth <= encode_above) {
+            match lane.tx.try_send((scope, Queued::Model(Box::new(record)))) {
+                Ok(()) => {
+                    self.queued(lane, T::SIGNAL, depth, false);
+                    return Ok(());
+                }
+                Err(e) => match e.into_inner() {
+                    (_, Queued::Model(back)) => record = *back,
+                    // Not reached: only model values were sent.
+                    (_, Queued::Encoded(_)) => {
+                        lane.store.release(1);
+                        self.queue_full_drop(T::SIGNAL);
+                        return Ok(());
+                    }
+                },
+            }
+            if encode_above == usize::MAX {
+                // Not reached (the channel has room for every slot): counted all the same.
+                lane.store.release(1);
+                self.queue_full_drop(T::SIGNAL);
+                return Err(RecordError::Full(record));
+            }
+            // The channel is full of model values: this one goes encoded.
+        }
+        let encoded = encode_here(&record);
+        self.append_reserved(lane, scope, encoded.as_bytes(), depth);
+        // The model value and its encoding are freed here, on the thread that made them.
+        Ok(())
+    }
+
+    /// Appends an encoded record to a packed lane's store, in a slot reserved at `depth`.
+    fn append_reserved<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: &[u8],
+        depth: usize,
+    ) {
+        // Scope ids are below `MAX_SCOPES`, 2^16.
+        let scope = u16::try_from(scope).unwrap_or(0);
+        if lane.store.append(scope, record) {
+            self.queued(lane, T::SIGNAL, depth, true);
+        } else {
+            // 4 GiB or more: over any request bound, as the worker would find.
+            lane.store.release(1);
+            let counters = self.counters.signal(T::SIGNAL);
+            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+            counters.add_dropped(Reason::TooLarge, 1);
+        }
+    }
+
+    /// After a record is queued on a packed lane (in its store when `stored`), the queue
+    /// `depth` deep: sweeps if the worker is gone, wakes it if it sleeps idle (the store has
+    /// no channel to wake it) or a batch's worth is queued.
+    #[inline]
+    fn queued<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        signal: crate::model::Signal,
+        depth: usize,
+        stored: bool,
+    ) {
+        // SeqCst: the handshake of `enqueue`; the store's append is published by its
+        // shard's lock, which the worker's sweep takes after storing `drained`.
+        if self.drained.load(Ordering::SeqCst) {
+            self.sweep(lane);
+            return;
+        }
+        // A plain load first: the flag is written only when the worker goes idle.
+        if stored && self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::AcqRel) {
+            let _ = self.wake_tx.try_send(());
+        }
+        self.nudge_if_due(signal, depth);
     }
 
     /// Counts a record of `signal` offered; `false` (counted as dropped too) when the
@@ -401,22 +541,18 @@ impl Shared {
     /// ([`FullPolicy::Drop`], pipeline open): senders then spare building or encoding it.
     #[inline]
     fn full_now<T>(&self, lane: &Lane<T>) -> bool {
-        matches!(self.full_policy, FullPolicy::Drop)
-            && !self.closed.load(Ordering::Relaxed)
-            && lane.tx.is_full()
+        lane.packed && !self.closed.load(Ordering::Relaxed) && lane.store.is_full()
     }
 
-    /// Wakes the worker once a queue holds a batch's worth (at most one token per drain).
+    /// Wakes the worker once a queue holds a batch's worth, `depth` records (at most one
+    /// token per drain).
     #[inline]
-    fn nudge_if_due<T>(&self, lane: &Lane<T>, signal: crate::model::Signal) {
+    fn nudge_if_due(&self, signal: crate::model::Signal, depth: usize) {
         let i = stats::index(signal);
         let (Some(&at), Some(nudged)) = (self.nudge_at.get(i), self.nudged.get(i)) else {
             return;
         };
-        if lane.tx.len() >= at
-            && !nudged.load(Ordering::Relaxed)
-            && !nudged.swap(true, Ordering::AcqRel)
-        {
+        if depth >= at && !nudged.load(Ordering::Relaxed) && !nudged.swap(true, Ordering::AcqRel) {
             // Full: a token is already waiting.
             let _ = self.wake_tx.try_send(());
         }
@@ -432,7 +568,31 @@ impl Shared {
         if !self.offer(T::SIGNAL) {
             return Err(RecordError::ShutDown(()));
         }
-        self.enqueue(lane, (scope, Queued::Encoded(record)))
+        self.enqueue(lane, (scope, Queued::Encoded(record.into_bytes())))
+            .map_err(|_| RecordError::Full(()))
+    }
+
+    /// Counts and queues a record encoded by instrumentation, given by reference (the
+    /// bytes of [`EncodedRecord::as_bytes`]): copied into the packed store
+    /// ([`FullPolicy::Drop`]), or into an allocation of its own on the channel.
+    fn send_bytes<T: Record>(
+        &self,
+        lane: &Lane<T>,
+        scope: ScopeId,
+        record: &[u8],
+    ) -> Result<(), RecordError<()>> {
+        if !self.offer(T::SIGNAL) {
+            return Err(RecordError::ShutDown(()));
+        }
+        if lane.packed {
+            let Some(depth) = lane.store.reserve() else {
+                self.queue_full_drop(T::SIGNAL);
+                return Err(RecordError::Full(()));
+            };
+            self.append_reserved(lane, scope, record, depth);
+            return Ok(());
+        }
+        self.enqueue(lane, (scope, Queued::Encoded(record.into())))
             .map_err(|_| RecordError::Full(()))
     }
 
@@ -456,7 +616,7 @@ impl Shared {
                     // The worker is gone: nobody else will take this record out.
                     self.sweep(lane);
                 }
-                self.nudge_if_due(lane, T::SIGNAL);
+                self.nudge_if_due(T::SIGNAL, lane.tx.len());
                 Ok(())
             }
             Err(item) => {
@@ -491,9 +651,19 @@ impl Shared {
         let counters = self.counters.signal(T::SIGNAL);
         let reason = self.closed_reason();
         while let Ok(item) = lane.rx.try_recv() {
+            if lane.packed {
+                lane.store.release(1);
+            }
             counters.not_delivered.fetch_add(1, Ordering::SeqCst);
             counters.add_dropped(reason, 1);
             drop(item);
+        }
+        if lane.packed {
+            let n = lane.store.sweep() as u64;
+            if n > 0 {
+                counters.not_delivered.fetch_add(n, Ordering::SeqCst);
+                counters.add_dropped(reason, n);
+            }
         }
     }
 }
@@ -866,6 +1036,11 @@ impl RecordSender {
         scope: ScopeHandle,
         record: EncodedRecord,
     ) -> Result<(), RecordError<()>> {
+        if self.shared.traces.packed {
+            // Copied into the store; the allocation is freed here, on the thread that made
+            // it.
+            return self.send_encoded_span_bytes(scope, record.as_bytes());
+        }
         self.shared
             .send_encoded(&self.shared.traces, self.id_of(scope), record)
     }
@@ -877,8 +1052,40 @@ impl RecordSender {
         scope: ScopeHandle,
         record: EncodedRecord,
     ) -> Result<(), RecordError<()>> {
+        if self.shared.logs.packed {
+            return self.send_encoded_log_bytes(scope, record.as_bytes());
+        }
         self.shared
             .send_encoded(&self.shared.logs, self.id_of(scope), record)
+    }
+
+    /// Queues a span already encoded, given as the bytes of
+    /// [`EncodedRecord::as_bytes`] (field tag 2, length prefix, `Span` message), for the
+    /// scope `scope`; counted as [`send_span_in`](Self::send_span_in) counts. The bytes
+    /// are copied: under [`FullPolicy::Drop`] into the packed queue (no allocation of its
+    /// own), otherwise into an allocation queued on the channel.
+    ///
+    /// # Errors
+    /// As [`send_span`](Self::send_span); the record is dropped either way.
+    pub(crate) fn send_encoded_span_bytes(
+        &self,
+        scope: ScopeHandle,
+        record: &[u8],
+    ) -> Result<(), RecordError<()>> {
+        self.shared
+            .send_bytes(&self.shared.traces, self.id_of(scope), record)
+    }
+
+    /// Queues a log record already encoded, given as the bytes of
+    /// [`EncodedRecord::as_bytes`]; see
+    /// [`send_encoded_span_bytes`](Self::send_encoded_span_bytes).
+    pub(crate) fn send_encoded_log_bytes(
+        &self,
+        scope: ScopeHandle,
+        record: &[u8],
+    ) -> Result<(), RecordError<()>> {
+        self.shared
+            .send_bytes(&self.shared.logs, self.id_of(scope), record)
     }
 
     /// Whether a record of `signal` offered now would be dropped for a full queue
@@ -961,10 +1168,17 @@ impl Pipeline {
         let config = config.sanitized();
         let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
         let nudge_at = |s: &SignalConfig| s.max_batch_records.min(s.queue_capacity / 2).max(1);
+        let encode_above = [
+            encode_threshold(config.encode_on_send, &config.traces),
+            encode_threshold(config.encode_on_send, &config.metrics),
+            encode_threshold(config.encode_on_send, &config.logs),
+        ];
+        let [traces_above, metrics_above, logs_above] = encode_above;
+        let policy = config.full_policy;
         let shared = Arc::new(Shared {
-            traces: Lane::new(config.traces.queue_capacity),
-            metrics: Lane::new(config.metrics.queue_capacity),
-            logs: Lane::new(config.logs.queue_capacity),
+            traces: Lane::new(config.traces.queue_capacity, policy, traces_above),
+            metrics: Lane::new(config.metrics.queue_capacity, policy, metrics_above),
+            logs: Lane::new(config.logs.queue_capacity, policy, logs_above),
             full_policy: config.full_policy,
             counters: Counters::default(),
             closed: AtomicBool::new(false),
@@ -973,11 +1187,7 @@ impl Pipeline {
             queue_full_reported: Default::default(),
             scopes: ScopeRegistry::new(),
             tag: NEXT_PIPELINE_TAG.fetch_add(1, Ordering::Relaxed),
-            encode_above: [
-                encode_threshold(config.encode_on_send, &config.traces),
-                encode_threshold(config.encode_on_send, &config.metrics),
-                encode_threshold(config.encode_on_send, &config.logs),
-            ],
+            encode_above,
             wake_tx,
             wake_rx,
             nudge_at: [
@@ -986,6 +1196,7 @@ impl Pipeline {
                 nudge_at(&config.logs),
             ],
             nudged: Default::default(),
+            idle: AtomicBool::new(false),
         });
         let (control_tx, control_rx) = crossbeam_channel::bounded(CONTROL_CAPACITY);
         // A NUL byte in a thread name makes `spawn` panic.
@@ -1170,8 +1381,150 @@ mod tests {
             core::mem::size_of::<Item<LogRecord>>(),
             core::mem::size_of::<Item<Metric>>(),
         ] {
-            assert!(size <= 32, "{size}");
+            assert!(size <= 24, "{size}");
         }
+    }
+
+    /// Keeps every request body.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<Vec<u8>>>>);
+
+    impl Transport for Capture {
+        fn send(
+            &mut self,
+            request: &crate::transport::Request<'_>,
+        ) -> Result<crate::transport::Response, crate::transport::TransportError> {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(request.body.to_vec());
+            Ok(crate::transport::Response {
+                status: 200,
+                ..Default::default()
+            })
+        }
+    }
+
+    fn start(policy: FullPolicy, capacity: usize) -> (Pipeline, Capture) {
+        let mut config = PipelineConfig {
+            full_policy: policy,
+            ..PipelineConfig::default()
+        };
+        config.traces.queue_capacity = capacity;
+        config.logs.queue_capacity = capacity;
+        let capture = Capture::default();
+        let pipeline = Pipeline::start(config, Resource::default(), Box::new(capture.clone()))
+            .expect("started");
+        (pipeline, capture)
+    }
+
+    #[test]
+    fn records_sent_as_bytes_arrive_whatever_the_policy() {
+        let span = Span::new(
+            "by-ref",
+            crate::model::TraceId::from_bytes([7; 16]),
+            crate::model::SpanId::from_bytes([8; 8]),
+        );
+        let record = ProtoEncoder::new().span_record(&span);
+        let log = ProtoEncoder::new().log_record(&LogRecord {
+            body: "by-ref".into(),
+            ..LogRecord::default()
+        });
+        for policy in [
+            FullPolicy::Drop,
+            FullPolicy::DropOldest,
+            FullPolicy::Block(Duration::from_millis(10)),
+        ] {
+            let (pipeline, capture) = start(policy, 16);
+            let sender = pipeline.sender();
+            let scope = sender.register_scope(&Arc::new(InstrumentationScope::new("s")));
+            assert!(
+                sender
+                    .send_encoded_span_bytes(scope, record.as_bytes())
+                    .is_ok()
+            );
+            assert!(sender.send_encoded_span_in(scope, record.clone()).is_ok());
+            assert!(sender.send_encoded_log_bytes(scope, log.as_bytes()).is_ok());
+            pipeline.flush(Duration::from_secs(10)).expect("flushed");
+            let stats = pipeline.stats();
+            assert_eq!(
+                (stats.traces.offered, stats.traces.exported),
+                (2, 2),
+                "{policy:?}"
+            );
+            assert_eq!(
+                (stats.logs.offered, stats.logs.exported),
+                (1, 1),
+                "{policy:?}"
+            );
+            let bodies = capture.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let all: Vec<u8> = bodies.concat();
+            let found = all
+                .windows(record.len())
+                .filter(|w| *w == record.as_bytes())
+                .count();
+            assert_eq!(found, 2, "{policy:?}: the span's bytes, twice");
+            assert!(all.windows(log.len()).any(|w| w == log.as_bytes()));
+            pipeline
+                .shutdown(Duration::from_secs(5))
+                .expect("shut down");
+            // After shutdown: refused and counted.
+            assert!(
+                sender
+                    .send_encoded_span_bytes(scope, record.as_bytes())
+                    .is_err_and(|e| e.is_shut_down())
+            );
+            assert_eq!(pipeline.stats().traces.dropped.shutdown, 1);
+        }
+    }
+
+    #[test]
+    fn a_record_appended_after_the_last_drain_is_swept_and_counted() {
+        let (pipeline, _capture) = start(FullPolicy::Drop, 16);
+        let shared = Arc::clone(&pipeline.shared);
+        pipeline
+            .shutdown(Duration::from_secs(5))
+            .expect("shut down");
+        assert!(shared.drained.load(Ordering::SeqCst));
+        // A producer that passed the `closed` check just before shutdown: counted
+        // offered, then appends after the worker's last drain.
+        let counters = shared.counters.signal(crate::model::Signal::Traces);
+        counters.offered.fetch_add(1, Ordering::Relaxed);
+        let depth = shared.traces.store.reserve().expect("room");
+        shared.append_reserved(&shared.traces, DEFAULT_SCOPE, &[0x12, 0x00], depth);
+        let stats = shared.counters.snapshot();
+        assert_eq!(stats.traces.dropped.shutdown, 1);
+        assert_eq!(stats.traces.queued, 0);
+        assert_eq!(shared.traces.store.depth(), 0);
+    }
+
+    #[test]
+    fn a_full_packed_queue_drops_and_counts_without_blocking() {
+        let (pipeline, _capture) = start(FullPolicy::Drop, 2);
+        let shared = Arc::clone(&pipeline.shared);
+        let sender = pipeline.sender();
+        // Hold both slots, as records taken but not batched would.
+        assert!(shared.traces.store.reserve().is_some());
+        assert!(shared.traces.store.reserve().is_some());
+        assert!(sender.queue_full(crate::model::Signal::Traces));
+        let scope = sender.register_scope(&Arc::new(InstrumentationScope::new("s")));
+        let err = sender.send_encoded_span_bytes(scope, &[0x12, 0x00]);
+        assert!(err.is_err_and(|e| e.is_full()));
+        let err = sender.send_span_in(scope, Span::default());
+        assert!(err.is_err_and(|e| e.is_full()));
+        let stats = pipeline.stats();
+        assert_eq!(
+            (stats.traces.offered, stats.traces.dropped.queue_full),
+            (2, 2)
+        );
+        shared.traces.store.release(2);
+        assert!(!sender.queue_full(crate::model::Signal::Traces));
+        assert!(sender.send_encoded_span_bytes(scope, &[0x12, 0x00]).is_ok());
+        pipeline
+            .flush(Duration::from_secs(10))
+            .expect_err("one dropped");
+        assert_eq!(pipeline.stats().traces.exported, 1);
+        pipeline.shutdown(Duration::from_secs(5)).ok();
     }
 
     #[test]

@@ -3,7 +3,8 @@
 use super::batch::{Batch, Encoders, Queued, RECORD_OVERHEAD, Record};
 use super::producer::Collection;
 use super::stats::{Dropped, ErrorKind, Reason, Stats, index};
-use super::{Control, Item, PipelineConfig, Reply, Shared};
+use super::store::{Cursor, Store};
+use super::{Control, Item, Lane, PipelineConfig, Reply, ScopeId, Shared};
 use crate::compress::{Compression, Compressor};
 use crate::encode::Encoding;
 use crate::encode::response::{decode_export_response, error_message};
@@ -24,6 +25,10 @@ const DRAIN_CHUNK: usize = 256;
 
 /// How long the flush barrier waits at a time for a record counted but not yet queued.
 const BARRIER_POLL: Duration = Duration::from_millis(2);
+
+/// How long the flush barrier waits at a time on a packed lane's channel before it looks
+/// at the store again (a store cannot be waited on).
+const PACKED_POLL: Duration = Duration::from_micros(200);
 
 /// The thread body: runs the worker, and turns a panic into counters and answers.
 pub(super) fn run(
@@ -52,11 +57,15 @@ struct Batches {
 /// Picks a signal's batch and queue.
 trait Routed: Record {
     fn batch(b: &mut Batches) -> &mut Batch<Self>;
+    fn lane(shared: &Shared) -> &Lane<Self>;
 }
 
 impl Routed for Span {
     fn batch(b: &mut Batches) -> &mut Batch<Self> {
         &mut b.traces
+    }
+    fn lane(shared: &Shared) -> &Lane<Self> {
+        &shared.traces
     }
 }
 
@@ -64,20 +73,39 @@ impl Routed for Metric {
     fn batch(b: &mut Batches) -> &mut Batch<Self> {
         &mut b.metrics
     }
+    fn lane(shared: &Shared) -> &Lane<Self> {
+        &shared.metrics
+    }
 }
 
 impl Routed for LogRecord {
     fn batch(b: &mut Batches) -> &mut Batch<Self> {
         &mut b.logs
     }
+    fn lane(shared: &Shared) -> &Lane<Self> {
+        &shared.logs
+    }
+}
+
+/// A record taken from a queue.
+enum Incoming<'a, T> {
+    /// From the channel.
+    Queued(Queued<T>),
+    /// From a packed store: the encoded bytes.
+    Bytes(&'a [u8]),
 }
 
 struct Worker {
+    /// The same as `ex.shared`, apart so that a record read from a store can be borrowed
+    /// while the exporter works.
+    shared: Arc<Shared>,
     batches: Batches,
     ex: Exporter,
-    traces_rx: Receiver<Item<Span>>,
-    metrics_rx: Receiver<Item<Metric>>,
-    logs_rx: Receiver<Item<LogRecord>>,
+    /// The worker's side of each signal's packed store, indexed by [`index`].
+    cursors: [Cursor; 3],
+    /// Per signal: records read from the store whose slots are not given back yet (see
+    /// [`Slots`]).
+    unsettled: [usize; 3],
     /// The wake token's receiver ([`Shared::nudge_if_due`](super::Shared)).
     wake_rx: Receiver<()>,
     /// Records taken from each queue (by the worker), indexed by [`index`].
@@ -137,10 +165,10 @@ impl Worker {
         };
         Worker {
             batches: Batches::default(),
-            traces_rx: shared.traces.rx.clone(),
-            metrics_rx: shared.metrics.rx.clone(),
-            logs_rx: shared.logs.rx.clone(),
+            cursors: Default::default(),
+            unsettled: [0; 3],
             wake_rx: shared.wake_rx.clone(),
+            shared,
             received: [0; 3],
             collection: None,
             scopes: Vec::new(),
@@ -194,8 +222,9 @@ impl Worker {
                 took = true;
             }
         }
+        self.settle();
         // Drained: producers may wake us again at the next batch's worth.
-        for nudged in &self.ex.shared.nudged {
+        for nudged in &self.shared.nudged {
             nudged.store(false, Ordering::Release);
         }
         if took {
@@ -205,13 +234,26 @@ impl Worker {
         let holding = !(self.batches.traces.is_empty()
             && self.batches.metrics.is_empty()
             && self.batches.logs.is_empty());
+        let shared = Arc::clone(&self.shared);
+        if !holding {
+            // Going idle: producers appending to a store send a wake token from now on.
+            // SeqCst: one side of a store-load handshake (we store the flag, then look at
+            // the stores; a producer appends, then loads the flag), so a record appended
+            // meanwhile is either seen here or wakes us.
+            shared.idle.store(true, Ordering::SeqCst);
+            if Signal::ALL.into_iter().any(|signal| self.pull(signal)) {
+                shared.idle.store(false, Ordering::Relaxed);
+                self.settle();
+                return;
+            }
+        }
         let mut select = Select::new();
         let _control = (!self.ex.control_gone).then(|| select.recv(&self.ex.control));
         let _wake = select.recv(&self.wake_rx);
         if !holding {
-            select.recv(&self.traces_rx);
-            select.recv(&self.metrics_rx);
-            select.recv(&self.logs_rx);
+            select.recv(&shared.traces.rx);
+            select.recv(&shared.metrics.rx);
+            select.recv(&shared.logs.rx);
         }
         // Which one is ready does not matter: the next loop takes control requests and
         // records, and exports what is due.
@@ -219,89 +261,126 @@ impl Worker {
             Some(due) => select.ready_deadline(due).ok(),
             None => Some(select.ready()),
         };
+        shared.idle.store(false, Ordering::Relaxed);
         while self.wake_rx.try_recv().is_ok() {}
+    }
+
+    /// Gives back the queue slots of the records moved from the stores into batches.
+    fn settle(&mut self) {
+        let shared = &self.shared;
+        for (n, store) in self.unsettled.iter_mut().zip([
+            &shared.traces.store,
+            &shared.metrics.store,
+            &shared.logs.store,
+        ]) {
+            store.release(std::mem::take(n));
+        }
     }
 
     /// Takes one record of `signal` if one is queued.
     fn pull(&mut self, signal: Signal) -> bool {
         match signal {
-            Signal::Traces => match self.traces_rx.try_recv() {
-                Ok(item) => self.accept_item(item),
-                Err(_) => return false,
-            },
-            Signal::Metrics => match self.metrics_rx.try_recv() {
-                Ok(item) => self.accept_item(item),
-                Err(_) => return false,
-            },
-            Signal::Logs => match self.logs_rx.try_recv() {
-                Ok(item) => self.accept_item(item),
-                Err(_) => return false,
-            },
+            Signal::Traces => self.pull_from::<Span>(),
+            Signal::Metrics => self.pull_from::<Metric>(),
+            Signal::Logs => self.pull_from::<LogRecord>(),
         }
-        true
+    }
+
+    /// Takes one record of `T` if one is queued: from the store first, then the channel.
+    fn pull_from<T: Routed>(&mut self) -> bool {
+        let Worker {
+            shared,
+            batches,
+            ex,
+            cursors,
+            unsettled,
+            received,
+            scopes,
+            ..
+        } = self;
+        let lane = T::lane(shared);
+        let i = index(T::SIGNAL);
+        if lane.packed {
+            if let (Some(cursor), Some(unsettled)) = (cursors.get_mut(i), unsettled.get_mut(i)) {
+                match cursor.next(&lane.store) {
+                    Some((id, bytes)) => {
+                        *unsettled += 1;
+                        let scope = scope_of(shared, scopes, ScopeId::from(id));
+                        let mut slots = Slots::Held(&lane.store, unsettled);
+                        let record = Incoming::Bytes(bytes);
+                        accept::<T>(ex, batches, received, &scope, record, &mut slots);
+                        return true;
+                    }
+                    // All batched: give the slots back.
+                    None => lane.store.release(std::mem::take(unsettled)),
+                }
+            }
+        }
+        match lane.rx.try_recv() {
+            Ok(item) => {
+                self.accept_item(item);
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Waits until `until` for one record of `signal`.
     fn pull_until(&mut self, signal: Signal, until: Instant) -> bool {
         match signal {
-            Signal::Traces => match self.traces_rx.recv_deadline(until) {
-                Ok(item) => self.accept_item(item),
-                Err(_) => return false,
-            },
-            Signal::Metrics => match self.metrics_rx.recv_deadline(until) {
-                Ok(item) => self.accept_item(item),
-                Err(_) => return false,
-            },
-            Signal::Logs => match self.logs_rx.recv_deadline(until) {
-                Ok(item) => self.accept_item(item),
-                Err(_) => return false,
-            },
+            Signal::Traces => self.pull_until_from::<Span>(until),
+            Signal::Metrics => self.pull_until_from::<Metric>(until),
+            Signal::Logs => self.pull_until_from::<LogRecord>(until),
         }
-        true
     }
 
-    /// Takes in a record received from a queue: [`accept`](Self::accept) under the scope
-    /// its id names.
+    /// Waits until `until` for one record of `T`. A store cannot be waited on: a packed
+    /// lane is looked at again every [`PACKED_POLL`].
+    fn pull_until_from<T: Routed>(&mut self, until: Instant) -> bool {
+        let shared = Arc::clone(&self.shared);
+        let lane = T::lane(&shared);
+        loop {
+            if self.pull_from::<T>() {
+                return true;
+            }
+            let now = Instant::now();
+            if now >= until {
+                return false;
+            }
+            let wait_until = if lane.packed {
+                now.checked_add(PACKED_POLL).unwrap_or(until).min(until)
+            } else {
+                until
+            };
+            if let Ok(item) = lane.rx.recv_deadline(wait_until) {
+                self.accept_item(item);
+                return true;
+            }
+        }
+    }
+
+    /// Takes in a record received from a channel: [`accept`] under the scope its id names.
     fn accept_item<T: Routed>(&mut self, (id, record): Item<T>) {
-        let id = usize::try_from(id).unwrap_or(usize::MAX);
-        if id >= self.scopes.len() {
-            // Registered before it was sent: the registry has it by now.
-            self.ex.shared.scopes.refresh(&mut self.scopes);
-        }
-        let scope = match self.scopes.get(id).or_else(|| self.scopes.first()) {
-            Some(scope) => Arc::clone(scope),
-            None => Arc::new(InstrumentationScope::default()),
+        let lane = T::lane(&self.shared);
+        let scope = scope_of(&self.shared, &mut self.scopes, id);
+        let unsettled = self.unsettled.get_mut(index(T::SIGNAL));
+        let mut slots = match unsettled {
+            // A packed lane's channel: the record holds a slot of the store's depth, given
+            // back in bulk as those of records read from the store.
+            Some(n) if lane.packed => {
+                *n += 1;
+                Slots::Held(&lane.store, n)
+            }
+            _ => Slots::None,
         };
-        self.accept(scope, record);
-    }
-
-    /// Adds a record to its batch, exporting the batch first if the record would push it
-    /// over its byte bound, and after if it is then full.
-    fn accept<T: Routed>(&mut self, scope: Arc<InstrumentationScope>, record: Queued<T>) {
-        let i = index(T::SIGNAL);
-        if let Some(r) = self.received.get_mut(i) {
-            *r += 1;
-        }
-        let limits = *self.ex.config.signal(T::SIGNAL);
-        let estimate = record.encoded_len().saturating_add(RECORD_OVERHEAD);
-        if estimate > self.ex.config.max_request_bytes {
-            self.ex.drop_records(
-                T::SIGNAL,
-                1,
-                Reason::TooLarge,
-                ErrorKind::TooLarge,
-                "record over the request size bound",
-            );
-            return;
-        }
-        let batch = T::batch(&mut self.batches);
-        if !batch.is_empty() && batch.bytes().saturating_add(estimate) > limits.max_batch_bytes {
-            self.ex.export(batch);
-        }
-        batch.push(scope, record, estimate, Instant::now());
-        if batch.len() >= limits.max_batch_records || batch.bytes() >= limits.max_batch_bytes {
-            self.ex.export(batch);
-        }
+        accept(
+            &mut self.ex,
+            &mut self.batches,
+            &mut self.received,
+            &scope,
+            Incoming::Queued(record),
+            &mut slots,
+        );
     }
 
     /// When the oldest batch (or the next metrics collection) is due.
@@ -383,6 +462,7 @@ impl Worker {
             let until = now.checked_add(BARRIER_POLL).unwrap_or(now).min(deadline);
             self.pull_until(signal, until);
         }
+        self.settle();
         self.export_all();
         Reply::Done {
             dropped: self.ex.dropped_since_last_flush(),
@@ -397,6 +477,7 @@ impl Worker {
         for signal in Signal::ALL {
             while self.pull(signal) {}
         }
+        self.settle();
         self.collect_metrics();
         self.export_all();
         self.ex.shared.drained.store(true, Ordering::SeqCst);
@@ -439,7 +520,14 @@ impl Worker {
         let offered = &self.ex.shared.counters.signal(Signal::Metrics).offered;
         offered.fetch_add(produced.len() as u64, Ordering::SeqCst);
         for (scope, metric) in produced.drain(..) {
-            self.accept(scope, Queued::Model(Box::new(metric)));
+            accept(
+                &mut self.ex,
+                &mut self.batches,
+                &mut self.received,
+                &scope,
+                Incoming::Queued(Queued::Model(Box::new(metric))),
+                &mut Slots::None,
+            );
         }
         if let Some(c) = self.collection.as_mut() {
             c.restore(produced);
@@ -474,6 +562,26 @@ impl Worker {
         self.batches.traces.clear();
         self.batches.metrics.clear();
         self.batches.logs.clear();
+        self.settle();
+        // Records taken from the stores and not batched yet: lost before the worker had
+        // them, like those still queued.
+        for ((cursor, store), signal) in self
+            .cursors
+            .iter_mut()
+            .zip([
+                &shared.traces.store,
+                &shared.metrics.store,
+                &shared.logs.store,
+            ])
+            .zip(Signal::ALL)
+        {
+            let n = cursor.discard(store) as u64;
+            if n > 0 {
+                let counters = shared.counters.signal(signal);
+                counters.not_delivered.fetch_add(n, Ordering::SeqCst);
+                counters.add_dropped(Reason::WorkerPanic, n);
+            }
+        }
         shared.drained.store(true, Ordering::SeqCst);
         shared.sweep(&shared.traces);
         shared.sweep(&shared.metrics);
@@ -484,6 +592,94 @@ impl Worker {
         while let Ok(request) = self.ex.control.try_recv() {
             request.reply(Reply::Panicked);
         }
+    }
+}
+
+/// The scope registered under `id` (the default scope for an unknown id), refreshing the
+/// worker's copy of the registry `scopes` when the id is beyond it.
+fn scope_of(
+    shared: &Shared,
+    scopes: &mut Vec<Arc<InstrumentationScope>>,
+    id: ScopeId,
+) -> Arc<InstrumentationScope> {
+    let id = usize::try_from(id).unwrap_or(usize::MAX);
+    if id >= scopes.len() {
+        // Registered before it was sent: the registry has it by now.
+        shared.scopes.refresh(scopes);
+    }
+    match scopes.get(id).or_else(|| scopes.first()) {
+        Some(scope) => Arc::clone(scope),
+        None => Arc::new(InstrumentationScope::default()),
+    }
+}
+
+/// The queue slots of the record being accepted and of records accepted before it, on a
+/// packed lane: given back in bulk (one atomic subtraction), at the latest before an
+/// export, which may block, so that records in batches do not hold slots meanwhile.
+enum Slots<'a> {
+    /// Not from a packed lane: no slot.
+    None,
+    /// The lane's store, and the count of records taken from the lane whose slots are
+    /// still held (this one included).
+    Held(&'a Store, &'a mut usize),
+}
+
+impl Slots<'_> {
+    /// Before an export: gives back the slots of records in batches, that of the record in
+    /// hand too when `batched`.
+    fn before_export(&mut self, batched: bool) {
+        if let Slots::Held(store, n) = self {
+            let keep = usize::from(!batched).min(**n);
+            store.release(**n - keep);
+            **n = keep;
+        }
+    }
+}
+
+/// Adds a record to its batch, exporting the batch first if the record would push it
+/// over its byte bound, and after if it is then full. `slots`: see [`Slots`].
+fn accept<T: Routed>(
+    ex: &mut Exporter,
+    batches: &mut Batches,
+    received: &mut [u64; 3],
+    scope: &Arc<InstrumentationScope>,
+    record: Incoming<'_, T>,
+    slots: &mut Slots<'_>,
+) {
+    let i = index(T::SIGNAL);
+    if let Some(r) = received.get_mut(i) {
+        *r += 1;
+    }
+    let limits = *ex.config.signal(T::SIGNAL);
+    let len = match &record {
+        Incoming::Queued(q) => q.encoded_len(),
+        Incoming::Bytes(b) => b.len(),
+    };
+    let estimate = len.saturating_add(RECORD_OVERHEAD);
+    if estimate > ex.config.max_request_bytes {
+        ex.drop_records(
+            T::SIGNAL,
+            1,
+            Reason::TooLarge,
+            ErrorKind::TooLarge,
+            "record over the request size bound",
+        );
+        return;
+    }
+    let batch = T::batch(batches);
+    if !batch.is_empty() && batch.bytes().saturating_add(estimate) > limits.max_batch_bytes {
+        slots.before_export(false);
+        ex.export(batch);
+    }
+    // Only the first record's time is kept: spare the clock read for the others.
+    let now = batch.started().unwrap_or_else(Instant::now);
+    match record {
+        Incoming::Queued(q) => batch.push(scope, q, estimate, now),
+        Incoming::Bytes(b) => batch.push_bytes(scope, b, estimate, now),
+    }
+    if batch.len() >= limits.max_batch_records || batch.bytes() >= limits.max_batch_bytes {
+        slots.before_export(true);
+        ex.export(batch);
     }
 }
 
