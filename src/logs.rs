@@ -50,7 +50,7 @@
 //! ```
 
 use crate::encode::protobuf::{
-    EncodedRecord, close_field, key_value_field, log_record_fields, open_field, put_record_header,
+    close_field, key_value_field, log_record_fields, open_field, put_record_header,
 };
 use crate::model::{
     AnyValue, Attributes, InstrumentationScope, KeyValue, LogRecord, Severity, SpanId, Str, TraceId,
@@ -445,8 +445,10 @@ impl LogRecordBuilder<'_> {
                 complete(&mut record, now_unix_nano);
                 // The other fields after the attributes, the header in the room in front.
                 log_record_fields(&record, &mut fields);
-                let encoded = match put_record_header(LOG_RECORDS, HEADER_ROOM, &mut fields) {
-                    Some(start) => fields.get(start..).and_then(EncodedRecord::from_field),
+                let result = match put_record_header(LOG_RECORDS, HEADER_ROOM, &mut fields) {
+                    Some(start) => {
+                        sender.send_encoded_log_bytes(*scope, fields.get(start..).unwrap_or(&[]))
+                    }
                     None => {
                         // 2 MiB or more: copy behind a header of its own.
                         let body = fields.get(HEADER_ROOM..).unwrap_or(&[]);
@@ -454,19 +456,11 @@ impl LogRecordBuilder<'_> {
                         let at = open_field(LOG_RECORDS, &mut whole);
                         whole.extend_from_slice(body);
                         close_field(at, &mut whole);
-                        EncodedRecord::from_field(&whole)
+                        sender.send_encoded_log_bytes(*scope, &whole)
                     }
                 };
                 crate::scratch::give_back_buffer(fields);
-                match encoded {
-                    Some(encoded) => sender.send_encoded_log_in(*scope, encoded),
-                    // Not reached (one whole field is written above); the record is still
-                    // offered, without its encoded attributes, rather than lost uncounted.
-                    None => send(sender, *scope, record).map_err(|e| match e {
-                        RecordError::Full(_) => RecordError::Full(()),
-                        RecordError::ShutDown(_) => RecordError::ShutDown(()),
-                    }),
-                }
+                result
             }
             None => send(sender, *scope, record).map_err(|e| match e {
                 RecordError::Full(_) => RecordError::Full(()),

@@ -370,21 +370,6 @@ pub struct EncodedRecord {
 }
 
 impl EncodedRecord {
-    /// A copy of `field` (a record's field tag, length and message, as
-    /// [`put_record_header`] leaves them); `None` unless it is exactly one such field.
-    pub fn from_field(field: &[u8]) -> Option<EncodedRecord> {
-        let (_, t) = read_varint(field)?;
-        let (len, l) = read_varint(field.get(t..)?)?;
-        let header = t + l;
-        if field.len().checked_sub(header)? != usize::try_from(len).ok()? {
-            return None;
-        }
-        Some(EncodedRecord {
-            bytes: field.into(),
-            header: u8::try_from(header).ok()?,
-        })
-    }
-
     /// The bytes, field tag and length prefix included.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes

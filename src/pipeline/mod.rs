@@ -558,20 +558,6 @@ impl Shared {
         }
     }
 
-    /// Counts and queues a record encoded by instrumentation.
-    fn send_encoded<T: Record>(
-        &self,
-        lane: &Lane<T>,
-        scope: ScopeId,
-        record: EncodedRecord,
-    ) -> Result<(), RecordError<()>> {
-        if !self.offer(T::SIGNAL) {
-            return Err(RecordError::ShutDown(()));
-        }
-        self.enqueue(lane, (scope, Queued::Encoded(record.into_bytes())))
-            .map_err(|_| RecordError::Full(()))
-    }
-
     /// Counts and queues a record encoded by instrumentation, given by reference (the
     /// bytes of [`EncodedRecord::as_bytes`]): copied into the packed store
     /// ([`FullPolicy::Drop`]), or into an allocation of its own on the channel.
@@ -1018,45 +1004,12 @@ impl RecordSender {
 
     /// Whether records of `signal` may be queued encoded ([`EncodeOnSend`] is not
     /// `Never` and the signal's encoding is protobuf): instrumentation may then encode as
-    /// it records and send with [`send_encoded_span_in`](Self::send_encoded_span_in).
+    /// it records and send with [`send_encoded_span_bytes`](Self::send_encoded_span_bytes).
     pub(crate) fn encodes_on_send(&self, signal: crate::model::Signal) -> bool {
         self.shared
             .encode_above
             .get(stats::index(signal))
             .is_some_and(|&d| d != usize::MAX)
-    }
-
-    /// Queues a span already encoded (by [`crate::encode::protobuf::ProtoEncoder`]) for
-    /// the scope `scope`; counted as [`send_span_in`](Self::send_span_in) counts.
-    ///
-    /// # Errors
-    /// As [`send_span`](Self::send_span); the record is dropped either way.
-    pub(crate) fn send_encoded_span_in(
-        &self,
-        scope: ScopeHandle,
-        record: EncodedRecord,
-    ) -> Result<(), RecordError<()>> {
-        if self.shared.traces.packed {
-            // Copied into the store; the allocation is freed here, on the thread that made
-            // it.
-            return self.send_encoded_span_bytes(scope, record.as_bytes());
-        }
-        self.shared
-            .send_encoded(&self.shared.traces, self.id_of(scope), record)
-    }
-
-    /// Queues a log record already encoded; see
-    /// [`send_encoded_span_in`](Self::send_encoded_span_in).
-    pub(crate) fn send_encoded_log_in(
-        &self,
-        scope: ScopeHandle,
-        record: EncodedRecord,
-    ) -> Result<(), RecordError<()>> {
-        if self.shared.logs.packed {
-            return self.send_encoded_log_bytes(scope, record.as_bytes());
-        }
-        self.shared
-            .send_encoded(&self.shared.logs, self.id_of(scope), record)
     }
 
     /// Queues a span already encoded, given as the bytes of
@@ -1443,7 +1396,7 @@ mod tests {
                     .send_encoded_span_bytes(scope, record.as_bytes())
                     .is_ok()
             );
-            assert!(sender.send_encoded_span_in(scope, record.clone()).is_ok());
+            assert!(sender.send_encoded_span_bytes(scope, record.as_bytes()).is_ok());
             assert!(sender.send_encoded_log_bytes(scope, log.as_bytes()).is_ok());
             pipeline.flush(Duration::from_secs(10)).expect("flushed");
             let stats = pipeline.stats();

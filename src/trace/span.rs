@@ -8,8 +8,8 @@ use super::limits::{SpanLimits, apply_to_list, key_bit, set_attribute, truncate_
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
 use crate::encode::protobuf::{
-    EncodedRecord, close_field, find_key_value, fixed64_field, key_value_field, open_field,
-    put_record_header, span_fields, str_field, uint_field,
+    close_field, find_key_value, fixed64_field, key_value_field, open_field, put_record_header,
+    span_fields, str_field, uint_field,
 };
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
@@ -777,18 +777,8 @@ impl ActiveSpan {
         // Full or shut down: already counted as dropped by the pipeline.
         match r.fields.take() {
             Some(mut fields) => {
-                let record = EncodedRecord::from_field(fields.finish(&r.span));
+                let _ = sender.send_encoded_span_bytes(scope, fields.finish(&r.span));
                 give_back_buffer(fields.buf);
-                match record {
-                    Some(record) => {
-                        let _ = sender.send_encoded_span_in(scope, record);
-                    }
-                    // Not reached (`finish` writes one whole field); the span is still
-                    // offered, without what was encoded, rather than lost uncounted.
-                    None => {
-                        let _ = sender.send_span_in(scope, r.span);
-                    }
-                }
             }
             None => {
                 let _ = sender.send_span_in(scope, r.span);
