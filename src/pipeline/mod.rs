@@ -525,7 +525,7 @@ impl Shared {
         // channels hand over with release/acquire, so an increment made before either
         // hand-over is visible to the worker. No other memory is published through it.
         // (On x86-64 this is the same `lock xadd` as SeqCst; it matters on ARM.)
-        counters.offered.fetch_add(1, Ordering::Relaxed);
+        counters.offered.add(1);
         // Acquire pairs with the SeqCst store by `shutdown` (or the worker). A stale
         // `false` is harmless: the record is then taken by the last drain, or swept and
         // counted by the `drained` check in `enqueue`.
@@ -1059,7 +1059,7 @@ impl RecordSender {
         // One add (a contended line when several threads shed at once), instead of the
         // three of a record dropped at the queue; snapshots add it to both counts.
         let counters = self.shared.counters.signal(signal);
-        counters.shed.fetch_add(1, Ordering::Relaxed);
+        counters.shed.add(1);
         self.shared.report_queue_full(signal);
     }
 }
@@ -1396,7 +1396,11 @@ mod tests {
                     .send_encoded_span_bytes(scope, record.as_bytes())
                     .is_ok()
             );
-            assert!(sender.send_encoded_span_bytes(scope, record.as_bytes()).is_ok());
+            assert!(
+                sender
+                    .send_encoded_span_bytes(scope, record.as_bytes())
+                    .is_ok()
+            );
             assert!(sender.send_encoded_log_bytes(scope, log.as_bytes()).is_ok());
             pipeline.flush(Duration::from_secs(10)).expect("flushed");
             let stats = pipeline.stats();
@@ -1442,7 +1446,7 @@ mod tests {
         // A producer that passed the `closed` check just before shutdown: counted
         // offered, then appends after the worker's last drain.
         let counters = shared.counters.signal(crate::model::Signal::Traces);
-        counters.offered.fetch_add(1, Ordering::Relaxed);
+        counters.offered.add(1);
         let depth = shared.traces.store.reserve().expect("room");
         shared.append_reserved(&shared.traces, DEFAULT_SCOPE, &[0x12, 0x00], depth);
         let stats = shared.counters.snapshot();

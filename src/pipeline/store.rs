@@ -39,8 +39,9 @@ std::thread_local! {
     static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-/// The calling thread's shard, below [`SHARDS`].
-fn shard_index() -> usize {
+/// The calling thread's shard, below [`SHARDS`] (also its stripe of the striped
+/// counters, [`super::stats::Striped`]).
+pub(super) fn shard_index() -> usize {
     SHARD
         .try_with(|s| {
             let mut i = s.get();

@@ -429,7 +429,7 @@ impl Worker {
     fn flush(&mut self, deadline: Instant) -> Reply {
         self.collect_metrics();
         let counters = &self.ex.shared.counters;
-        let target = Signal::ALL.map(|s| counters.signal(s).offered.load(Ordering::SeqCst));
+        let target = Signal::ALL.map(|s| counters.signal(s).offered.sum());
         loop {
             let mut lagging = None;
             for signal in Signal::ALL {
@@ -518,7 +518,7 @@ impl Worker {
         };
         let mut produced = collection.produce();
         let offered = &self.ex.shared.counters.signal(Signal::Metrics).offered;
-        offered.fetch_add(produced.len() as u64, Ordering::SeqCst);
+        offered.add(produced.len() as u64);
         for (scope, metric) in produced.drain(..) {
             accept(
                 &mut self.ex,
