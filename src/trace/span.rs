@@ -125,13 +125,13 @@ impl<'a> SpanBuilder<'a> {
     }
 
     /// Adds an attribute. A later attribute with the same key replaces the earlier value.
-    #[inline]
+    #[inline(always)]
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
         if let Some(fields) = &mut self.fields {
-            fields.set_attribute(
-                KeyValue::new(key, value),
-                &self.tracer.inner.settings.limits,
-            );
+            // By reference: the pair is dropped here, where its types are known (a
+            // `&'static str` pair then needs no drop code at all).
+            let kv = KeyValue::new(key, value);
+            fields.set_attribute_ref(&kv, &self.tracer.inner.settings.limits);
         } else if self.keep {
             if self.attributes.capacity() == 0 {
                 self.attributes.reserve(8);
@@ -389,16 +389,32 @@ impl Fields {
     /// (it keeps its position), adds a new one while the count limit allows, else counts
     /// it dropped.
     #[inline]
-    fn set_attribute(&mut self, mut kv: KeyValue, limits: &SpanLimits) {
-        if let Some(limit) = limits.attribute_value_length {
-            truncate_value(&mut kv.value, limit);
+    fn set_attribute(&mut self, kv: KeyValue, limits: &SpanLimits) {
+        self.set_attribute_ref(&kv, limits);
+    }
+
+    /// [`set_attribute`](Self::set_attribute) of a borrowed pair (copied only when a value
+    /// length limit is set).
+    fn set_attribute_ref(&mut self, kv: &KeyValue, limits: &SpanLimits) {
+        match limits.attribute_value_length {
+            None => self.insert(kv, limits),
+            Some(limit) => {
+                let mut kv = kv.clone();
+                truncate_value(&mut kv.value, limit);
+                self.insert(&kv, limits);
+            }
         }
+    }
+
+    /// Sets `kv` (within the value length limit already) under the count limit.
+    #[inline]
+    fn insert(&mut self, kv: &KeyValue, limits: &SpanLimits) {
         let bit = key_bit(&kv.key);
         if self.keys & bit != 0 {
             let body = self.buf.get(HEADER_ROOM..).unwrap_or(&[]);
             if let Some(range) = find_key_value(body, ATTRIBUTES, &kv.key) {
                 let mut one = Vec::new();
-                key_value_field(ATTRIBUTES, &kv, &mut one);
+                key_value_field(ATTRIBUTES, kv, &mut one);
                 self.buf
                     .splice(range.start + HEADER_ROOM..range.end + HEADER_ROOM, one);
                 return;
@@ -409,7 +425,7 @@ impl Fields {
             return;
         }
         self.keys |= bit;
-        key_value_field(ATTRIBUTES, &kv, &mut self.buf);
+        key_value_field(ATTRIBUTES, kv, &mut self.buf);
         self.attributes += 1;
     }
 
