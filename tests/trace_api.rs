@@ -958,3 +958,46 @@ fn long_events_and_huge_spans_decode() {
         Some(Value::IntValue(3))
     );
 }
+
+/// Many attributes (past the 32 keys whose hash tags a span keeps, and sharing mask
+/// bits): later duplicates still replace the earlier value in place, and distinct keys
+/// are all kept.
+#[test]
+fn duplicates_among_many_attributes_are_replaced() {
+    let collector = Collector::start();
+    let exporter = exporter(&collector);
+    let tracer = tracer_with(&exporter, always_on());
+    let keys: Vec<String> = (0..40)
+        .map(|i| format!("app.request.attr_{i:02}"))
+        .collect();
+    let mut builder = tracer.span("many");
+    for (i, k) in keys.iter().enumerate() {
+        builder = builder.attr(k.clone(), i as i64);
+    }
+    // Duplicates before and past the tagged keys, given again on the builder and later.
+    builder = builder
+        .attr(keys[5].clone(), 500)
+        .attr(keys[35].clone(), 3500);
+    let mut span = builder.start();
+    span.set_attribute(keys[20].clone(), 2000);
+    span.set_attribute("app.request.new", 1);
+    span.end();
+    let spans = spans(&exporter, &collector);
+    let s = find(&spans, "many");
+    assert_eq!(s.attributes.len(), 41);
+    assert_eq!(s.dropped_attributes_count, 0);
+    for (i, k) in keys.iter().enumerate() {
+        let want = match i {
+            5 => 500,
+            20 => 2000,
+            35 => 3500,
+            _ => i as i64,
+        };
+        assert_eq!(s.attributes[i].key, *k, "position {i}");
+        assert_eq!(
+            attr(&s.attributes, k).cloned(),
+            Some(Value::IntValue(want)),
+            "{k}"
+        );
+    }
+}

@@ -637,6 +637,43 @@ pub fn find_key_value(buf: &[u8], field: u32, key: &str) -> Option<core::ops::Ra
     None
 }
 
+/// Calls `f` with the key of each `KeyValue` field `field` in `buf` (a run of
+/// length-delimited fields, as for [`find_key_value`]), in order; stops at the first
+/// malformed field.
+pub fn for_each_key(buf: &[u8], field: u32, mut f: impl FnMut(&[u8])) {
+    let wanted = u64::from((field << 3) | LEN);
+    let mut i = 0;
+    while i < buf.len() {
+        let Some((tag, n)) = buf.get(i..).and_then(read_varint) else {
+            return;
+        };
+        i += n;
+        let Some((len, n)) = buf.get(i..).and_then(read_varint) else {
+            return;
+        };
+        i += n;
+        let Some(end) = usize::try_from(len).ok().and_then(|l| i.checked_add(l)) else {
+            return;
+        };
+        let Some(payload) = buf.get(i..end) else {
+            return;
+        };
+        if tag == wanted {
+            let key = match payload.first() {
+                Some(0x0a) => payload
+                    .get(1..)
+                    .and_then(read_varint)
+                    .and_then(|(klen, n)| payload.get(1 + n..1 + n + usize::try_from(klen).ok()?)),
+                _ => Some(&[][..]),
+            };
+            if let Some(key) = key {
+                f(key);
+            }
+        }
+        i = end;
+    }
+}
+
 /// A varint at the start of `b` and its length in bytes; `None` if cut short or longer
 /// than 10 bytes.
 fn read_varint(b: &[u8]) -> Option<(u64, usize)> {

@@ -179,7 +179,14 @@ fn may_have_duplicates(attributes: &[KeyValue]) -> bool {
 /// spread.
 #[inline]
 pub(crate) fn key_bit(key: &str) -> u64 {
-    let k = key.as_bytes();
+    1u64 << (key_hash(key.as_bytes()) >> 58)
+}
+
+/// The hash [`key_bit`] takes its bit from (its top 6 bits); the other bits tell apart
+/// keys that share a bit.
+#[inline]
+pub(crate) fn key_hash(key: &[u8]) -> u64 {
+    let k = key;
     let n = k.len();
     // One 8-byte load for a key of 8 bytes or more (no copy call), else byte by byte.
     let tail = match k.get(n.saturating_sub(8)..).map(<[u8; 8]>::try_from) {
@@ -189,8 +196,7 @@ pub(crate) fn key_bit(key: &str) -> u64 {
             .enumerate()
             .fold(0u64, |v, (i, &b)| v | (u64::from(b) << (8 * i))),
     };
-    let h = (tail ^ (n as u64).wrapping_mul(0x1_0000_01b3)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    1u64 << (h >> 58)
+    (tail ^ (n as u64).wrapping_mul(0x1_0000_01b3)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Sets one attribute under the limits: replaces the value of an existing key, appends a

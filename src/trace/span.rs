@@ -4,12 +4,12 @@ use super::context::{
     ContextGuard, SpanContext, TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, TraceState,
     current_span_context, enter_context,
 };
-use super::limits::{SpanLimits, apply_to_list, key_bit, set_attribute, truncate_value};
+use super::limits::{SpanLimits, apply_to_list, key_bit, key_hash, set_attribute, truncate_value};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
 use crate::encode::protobuf::{
-    close_field, find_key_value, fixed64_field, key_value_field, open_field, put_record_header,
-    span_fields, str_field, uint_field,
+    close_field, find_key_value, fixed64_field, for_each_key, key_value_field, open_field,
+    put_record_header, span_fields, str_field, uint_field,
 };
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
@@ -346,6 +346,16 @@ const SPANS: u32 = 2;
 /// (a 1-byte tag and a length below 2 MiB).
 const HEADER_ROOM: usize = 4;
 
+/// Attribute keys whose 16-bit hash tag [`Fields`] keeps.
+const TAGGED: usize = 32;
+
+/// 16 bits of a [`key_hash`] other than the ones [`key_bit`] takes, mixed down from the
+/// whole hash (its low bits alone miss the key's last bytes).
+#[inline]
+fn key_tag(hash: u64) -> u16 {
+    ((hash ^ (hash >> 32)).wrapping_mul(0xbf58_476d_1ce4_e5b9) >> 48) as u16
+}
+
 /// Attributes and events of a span that is sent encoded, encoded as they are recorded.
 struct Fields {
     /// [`HEADER_ROOM`] bytes, then `Span` fields 9 (attributes) and 11 (events) in the
@@ -358,6 +368,11 @@ struct Fields {
     /// The [`key_bit`]s of the attribute keys in `buf`: a key whose bit is unset is not
     /// there, so setting it needs no search.
     keys: u64,
+    /// 16 more bits of the [`key_hash`] of each of the first [`TAGGED`] keys, made at
+    /// the first key whose bit is already set: a key whose tag is not among these is not
+    /// there either, so that spans with dozens of attributes (where bits are shared)
+    /// rarely search `buf`. Boxed: most spans never need it.
+    tags: Option<Box<[u16; TAGGED]>>,
     /// Events in `buf`.
     events: usize,
     /// Some event lost attributes to the per-event limit.
@@ -373,6 +388,7 @@ impl Fields {
             attributes: 0,
             dropped_attributes: 0,
             keys: 0,
+            tags: None,
             events: 0,
             event_attributes_dropped: false,
         }
@@ -409,8 +425,9 @@ impl Fields {
     /// Sets `kv` (within the value length limit already) under the count limit.
     #[inline]
     fn insert(&mut self, kv: &KeyValue, limits: &SpanLimits) {
-        let bit = key_bit(&kv.key);
-        if self.keys & bit != 0 {
+        let hash = key_hash(kv.key.as_bytes());
+        let bit = 1u64 << (hash >> 58);
+        if self.keys & bit != 0 && self.may_hold(hash) {
             let body = self.buf.get(HEADER_ROOM..).unwrap_or(&[]);
             if let Some(range) = find_key_value(body, ATTRIBUTES, &kv.key) {
                 let mut one = Vec::new();
@@ -425,12 +442,43 @@ impl Fields {
             return;
         }
         self.keys |= bit;
+        if let Some(tag) = self
+            .tags
+            .as_mut()
+            .and_then(|tags| tags.get_mut(self.attributes))
+        {
+            *tag = key_tag(hash);
+        }
         key_value_field(ATTRIBUTES, kv, &mut self.buf);
         self.attributes += 1;
     }
 
+    /// Whether a key of hash `hash`, whose bit is set, may be in `buf`: by the tags of
+    /// the keys there (made now from `buf` if they are not yet).
+    fn may_hold(&mut self, hash: u64) -> bool {
+        if self.attributes > TAGGED {
+            return true;
+        }
+        let buf = &self.buf;
+        let tags = self.tags.get_or_insert_with(|| {
+            let mut tags = Box::new([0u16; TAGGED]);
+            let mut i = 0;
+            for_each_key(buf.get(HEADER_ROOM..).unwrap_or(&[]), ATTRIBUTES, |key| {
+                if let Some(t) = tags.get_mut(i) {
+                    *t = key_tag(key_hash(key));
+                }
+                i += 1;
+            });
+            tags
+        });
+        tags.get(..self.attributes)
+            .is_none_or(|tags| tags.contains(&key_tag(hash)))
+    }
+
     /// Adds an attribute known to be new and within the limits.
     fn push_new(&mut self, kv: KeyValue) {
+        // Tags are made from `buf` when first needed.
+        self.tags = None;
         self.keys |= key_bit(&kv.key);
         key_value_field(ATTRIBUTES, &kv, &mut self.buf);
         self.attributes += 1;
