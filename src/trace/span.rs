@@ -362,7 +362,7 @@ struct Fields {
     /// order they were recorded; at the end the other fields and, in front, the header.
     buf: Vec<u8>,
     /// Attributes in `buf`.
-    attributes: usize,
+    attributes: u32,
     /// Attributes discarded by the count limit.
     dropped_attributes: u32,
     /// The [`key_bit`]s of the attribute keys in `buf`: a key whose bit is unset is not
@@ -374,7 +374,7 @@ struct Fields {
     /// rarely search `buf`. Boxed: most spans never need it.
     tags: Option<Box<[u16; TAGGED]>>,
     /// Events in `buf`.
-    events: usize,
+    events: u32,
     /// Some event lost attributes to the per-event limit.
     event_attributes_dropped: bool,
 }
@@ -392,6 +392,12 @@ impl Fields {
             events: 0,
             event_attributes_dropped: false,
         }
+    }
+
+    /// Attributes in `buf`.
+    #[inline]
+    fn count(&self) -> usize {
+        self.attributes as usize
     }
 
     /// Returns the buffer to the thread's pool.
@@ -437,26 +443,24 @@ impl Fields {
                 return;
             }
         }
-        if self.attributes >= limits.attribute_count {
+        if self.count() >= limits.attribute_count {
             self.dropped_attributes = self.dropped_attributes.saturating_add(1);
             return;
         }
         self.keys |= bit;
-        if let Some(tag) = self
-            .tags
-            .as_mut()
-            .and_then(|tags| tags.get_mut(self.attributes))
-        {
+        let n = self.count();
+        if let Some(tag) = self.tags.as_mut().and_then(|tags| tags.get_mut(n)) {
             *tag = key_tag(hash);
         }
         key_value_field(ATTRIBUTES, kv, &mut self.buf);
-        self.attributes += 1;
+        self.attributes = self.attributes.saturating_add(1);
     }
 
     /// Whether a key of hash `hash`, whose bit is set, may be in `buf`: by the tags of
     /// the keys there (made now from `buf` if they are not yet).
     fn may_hold(&mut self, hash: u64) -> bool {
-        if self.attributes > TAGGED {
+        let n = self.count();
+        if n > TAGGED {
             return true;
         }
         let buf = &self.buf;
@@ -471,7 +475,7 @@ impl Fields {
             });
             tags
         });
-        tags.get(..self.attributes)
+        tags.get(..n)
             .is_none_or(|tags| tags.contains(&key_tag(hash)))
     }
 
@@ -481,7 +485,7 @@ impl Fields {
         self.tags = None;
         self.keys |= key_bit(&kv.key);
         key_value_field(ATTRIBUTES, &kv, &mut self.buf);
-        self.attributes += 1;
+        self.attributes = self.attributes.saturating_add(1);
     }
 
     /// Adds an event, its attributes under the per-event limits (a later duplicate key
@@ -523,7 +527,7 @@ impl Fields {
         }
         uint_field(4, u64::from(dropped), buf);
         close_field(at, buf);
-        self.events += 1;
+        self.events = self.events.saturating_add(1);
         self.event_attributes_dropped |= dropped > 0;
     }
 
@@ -703,7 +707,10 @@ impl ActiveSpan {
             return;
         };
         let limits = &r.tracer.settings.limits;
-        let events = r.fields.as_ref().map_or(r.span.events.len(), |f| f.events);
+        let events = r
+            .fields
+            .as_ref()
+            .map_or(r.span.events.len(), |f| f.events as usize);
         if events >= limits.event_count {
             r.span.dropped_events_count = r.span.dropped_events_count.saturating_add(1);
             return;
