@@ -460,47 +460,31 @@ pub fn span_fields(span: &Span, out: &mut Vec<u8>) {
             .attributes
             .iter()
             .all(|kv| !matches!(kv.value, AnyValue::Array(_) | AnyValue::KvList(_)));
-    if flat {
-        Writer {
-            out,
-            sizes: &[],
-            next: 0,
-        }
-        .span_fields(span);
-        return;
-    }
-    let mut sizes = Vec::new();
-    span.body_len(&mut sizes);
-    // The span's own length is the first slot; its fields read the ones after it.
-    Writer {
-        out,
-        sizes: &sizes,
-        next: 1,
-    }
-    .span_fields(span);
+    record_fields(span, flat, out, |w, s| w.span_fields(s));
 }
 
 /// Appends the fields of `record` (its message body, without a tag or length) to `out`;
 /// the log record twin of [`span_fields`]. A record whose body and attributes are
 /// leaves (no arrays or maps) is written in one pass with no scratch space.
 pub fn log_record_fields(record: &LogRecord, out: &mut Vec<u8>) {
-    if record.is_flat() {
-        Writer {
-            out,
-            sizes: &[],
-            next: 0,
-        }
-        .log_record_fields(record);
-        return;
-    }
+    record_fields(record, record.is_flat(), out, |w, r| w.log_record_fields(r));
+}
+
+/// Writes `r`'s fields with `write`: at once when `flat` (no nested length to cache),
+/// else after a length pass whose first slot, the record's own length, is skipped.
+fn record_fields<T: Record>(r: &T, flat: bool, out: &mut Vec<u8>, write: fn(&mut Writer<'_>, &T)) {
     let mut sizes = Vec::new();
-    record.body_len(&mut sizes);
-    Writer {
-        out,
-        sizes: &sizes,
-        next: 1,
+    if !flat {
+        r.body_len(&mut sizes);
     }
-    .log_record_fields(record);
+    write(
+        &mut Writer {
+            out,
+            sizes: &sizes,
+            next: usize::from(!flat),
+        },
+        r,
+    );
 }
 
 /// Starts a length-delimited field `tag` whose length is not known yet: writes its key
