@@ -141,6 +141,17 @@ impl ProtoEncoder {
         self.encode(groups, out);
     }
 
+    /// Appends an export request (any signal: the envelope's field numbers are the same)
+    /// for runs of records encoded on their own, as
+    /// [`encode_records`](Self::encode_records) does for single records.
+    pub(crate) fn encode_record_runs(
+        &mut self,
+        groups: &[ResourceGroup<'_, EncodedRecords<'_>>],
+        out: &mut Vec<u8>,
+    ) {
+        self.encode(groups, out);
+    }
+
     /// Encodes one span on its own, ready to be copied into a request by
     /// [`encode_records`](Self::encode_records). The allocation is exactly the size of
     /// the bytes.
@@ -411,6 +422,28 @@ impl Record for EncodedRecord {
 
     fn write(&self, w: &mut Writer<'_>) {
         w.out.extend_from_slice(&self.bytes);
+    }
+}
+
+/// A run of records of one scope encoded on their own: the bytes of several
+/// [`EncodedRecord::as_bytes`], one after the other (how the export pipeline's packed
+/// queue and batches hold them). [`ProtoEncoder::encode_record_runs`] copies runs into a
+/// request as they are.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EncodedRecords<'a>(pub(crate) &'a [u8]);
+
+impl Record for EncodedRecords<'_> {
+    /// Not one message: [`field_len`](Record::field_len) gives the run's size.
+    fn body_len<S: Sizes>(&self, _: &mut S) -> usize {
+        self.0.len()
+    }
+
+    fn field_len<S: Sizes>(&self, _: &mut S) -> usize {
+        self.0.len()
+    }
+
+    fn write(&self, w: &mut Writer<'_>) {
+        w.out.extend_from_slice(self.0);
     }
 }
 
@@ -944,7 +977,7 @@ fn scope_group_len<T: Record, S: Sizes>(g: &ScopeGroup<'_, T>, s: &mut S) -> usi
     let slot = s.open();
     let mut n = len_field(1, scope_len(g.scope, s));
     for r in g.records {
-        n += len_field(2, r.body_len(s));
+        n += r.field_len(s);
     }
     n += str_len(3, &g.scope.schema_url);
     s.close(slot, n);
@@ -965,6 +998,10 @@ fn scope_len<S: Sizes>(sc: &InstrumentationScope, s: &mut S) -> usize {
 trait Record {
     /// Body length of the record's message, caching nested lengths in `s`.
     fn body_len<S: Sizes>(&self, s: &mut S) -> usize;
+    /// Bytes the record takes in its `Scope*` message (field 2, tag and length included).
+    fn field_len<S: Sizes>(&self, s: &mut S) -> usize {
+        len_field(2, self.body_len(s))
+    }
     /// Writes the record as field 2 of its `Scope*` message.
     fn write(&self, w: &mut Writer<'_>);
     /// Whether the record's only nested message of unknown length is itself (every

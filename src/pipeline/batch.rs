@@ -5,7 +5,7 @@ use crate::encode::Encoding;
 #[cfg(feature = "json")]
 use crate::encode::json::JsonEncoder;
 use crate::encode::protobuf::{
-    EncodedRecord, ProtoEncoder, key_value_field, log_encoded_len, metric_encoded_len,
+    EncodedRecord, EncodedRecords, ProtoEncoder, log_encoded_len, metric_encoded_len,
     span_encoded_len,
 };
 use crate::model::{
@@ -25,8 +25,6 @@ pub(crate) struct Encoders {
     proto: ProtoEncoder,
     #[cfg(feature = "json")]
     json: JsonEncoder,
-    /// The resource's message body, made when first needed (a worker has one resource).
-    resource_message: Option<Vec<u8>>,
 }
 
 impl Encoders {
@@ -36,7 +34,6 @@ impl Encoders {
             proto: ProtoEncoder::new(),
             #[cfg(feature = "json")]
             json: JsonEncoder::new(),
-            resource_message: None,
         }
     }
 }
@@ -135,8 +132,6 @@ struct Bucket<T> {
     /// Records queued encoded: their bytes (field tag and length prefix included), one
     /// after the other, as they go inside the scope's `Scope*` message.
     encoded: Vec<u8>,
-    /// The scope's `InstrumentationScope` message, made when first needed.
-    scope_message: Option<Vec<u8>>,
 }
 
 impl<T> Bucket<T> {
@@ -145,7 +140,6 @@ impl<T> Bucket<T> {
             scope,
             records: Vec::new(),
             encoded: Vec::new(),
-            scope_message: None,
         }
     }
 
@@ -315,145 +309,39 @@ impl<T: Record> Batch<T> {
     /// encoded only when its encoding is protobuf). A batch holding both kinds becomes one
     /// request with two `Resource*` entries for the same resource: concatenated protobuf
     /// messages merge their repeated fields.
-    pub(crate) fn encode(
-        &mut self,
-        resource: &Resource,
-        encoders: &mut Encoders,
-        out: &mut Vec<u8>,
-    ) {
+    pub(crate) fn encode(&self, resource: &Resource, encoders: &mut Encoders, out: &mut Vec<u8>) {
         let scopes = self.scope_groups();
-        let any_encoded = self.buckets.iter().any(|b| !b.encoded.is_empty());
-        if !scopes.is_empty() || !any_encoded {
+        let packed: Vec<&Bucket<T>> = self
+            .buckets
+            .iter()
+            .filter(|b| !b.encoded.is_empty())
+            .collect();
+        if !scopes.is_empty() || packed.is_empty() {
             let groups = [ResourceGroup {
                 resource,
                 scopes: &scopes,
             }];
             T::encode(encoders, &groups, out);
         }
-        if any_encoded {
+        if !packed.is_empty() {
             debug_assert_eq!(encoders.encoding, Encoding::Protobuf);
-            let resource_message = encoders
-                .resource_message
-                .get_or_insert_with(|| resource_message(resource));
-            for b in &mut self.buckets {
-                if !b.encoded.is_empty() && b.scope_message.is_none() {
-                    b.scope_message = Some(scope_message(&b.scope));
-                }
-            }
-            encode_packed(resource_message, resource, &self.buckets, out);
+            let runs: Vec<EncodedRecords<'_>> =
+                packed.iter().map(|b| EncodedRecords(&b.encoded)).collect();
+            let scopes: Vec<ScopeGroup<'_, EncodedRecords<'_>>> = packed
+                .iter()
+                .zip(&runs)
+                .map(|(b, run)| ScopeGroup {
+                    scope: &b.scope,
+                    records: core::slice::from_ref(run),
+                })
+                .collect();
+            let groups = [ResourceGroup {
+                resource,
+                scopes: &scopes,
+            }];
+            encoders.proto.encode_record_runs(&groups, out);
         }
     }
-}
-
-/// Protobuf wire type of a length-delimited field.
-const LEN: u8 = 2;
-/// Protobuf wire type of a varint field.
-const VARINT: u8 = 0;
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn varint_len(v: u64) -> usize {
-    // 1 + (bits above the first 7) / 7, rounded up.
-    let bits = 64 - (v | 1).leading_zeros() as usize;
-    bits.div_ceil(7)
-}
-
-/// A field key (tag and wire type), for the small tags of the envelope.
-fn put_key(out: &mut Vec<u8>, tag: u8, wire: u8) {
-    out.push((tag << 3) | wire);
-}
-
-/// Bytes of a length-delimited field of a one-byte key with a body of `len` bytes.
-fn len_field(len: usize) -> usize {
-    1 + varint_len(len as u64) + len
-}
-
-fn put_len_header(out: &mut Vec<u8>, tag: u8, len: usize) {
-    put_key(out, tag, LEN);
-    put_varint(out, len as u64);
-}
-
-/// A string field, omitted when empty (proto3).
-fn put_str(out: &mut Vec<u8>, tag: u8, s: &str) {
-    if !s.is_empty() {
-        put_len_header(out, tag, s.len());
-        out.extend_from_slice(s.as_bytes());
-    }
-}
-
-fn str_field_len(s: &str) -> usize {
-    if s.is_empty() { 0 } else { len_field(s.len()) }
-}
-
-/// A varint field, omitted when zero (proto3).
-fn put_uint(out: &mut Vec<u8>, tag: u8, v: u64) {
-    if v != 0 {
-        put_key(out, tag, VARINT);
-        put_varint(out, v);
-    }
-}
-
-/// A `Resource` message's body.
-fn resource_message(resource: &Resource) -> Vec<u8> {
-    let mut out = Vec::new();
-    for kv in &resource.attributes {
-        key_value_field(1, kv, &mut out);
-    }
-    put_uint(&mut out, 2, u64::from(resource.dropped_attributes_count));
-    out
-}
-
-/// An `InstrumentationScope` message's body.
-fn scope_message(scope: &InstrumentationScope) -> Vec<u8> {
-    let mut out = Vec::new();
-    put_str(&mut out, 1, &scope.name);
-    put_str(&mut out, 2, &scope.version);
-    for kv in &scope.attributes {
-        key_value_field(3, kv, &mut out);
-    }
-    put_uint(&mut out, 4, u64::from(scope.dropped_attributes_count));
-    out
-}
-
-/// Appends one `Resource{Spans,Logs,Metrics}` entry (field 1 of every export request)
-/// holding the encoded records of `buckets` under `resource` (whose message body is
-/// `resource_message`), one `Scope*` entry per bucket with encoded records: the bytes
-/// [`ProtoEncoder::encode_records`] writes for the same records. The field numbers are the
-/// same for the three signals.
-fn encode_packed<T>(
-    resource_message: &[u8],
-    resource: &Resource,
-    buckets: &[Bucket<T>],
-    out: &mut Vec<u8>,
-) {
-    let scope_body = |b: &Bucket<T>| {
-        len_field(b.scope_message.as_deref().map_or(0, <[u8]>::len))
-            + b.encoded.len()
-            + str_field_len(&b.scope.schema_url)
-    };
-    let mut body = len_field(resource_message.len()) + str_field_len(&resource.schema_url);
-    for b in buckets.iter().filter(|b| !b.encoded.is_empty()) {
-        body += len_field(scope_body(b));
-    }
-    out.reserve(len_field(body));
-    put_len_header(out, 1, body);
-    put_len_header(out, 1, resource_message.len());
-    out.extend_from_slice(resource_message);
-    for b in buckets.iter().filter(|b| !b.encoded.is_empty()) {
-        put_len_header(out, 2, scope_body(b));
-        let scope_message = b.scope_message.as_deref().unwrap_or_default();
-        put_len_header(out, 1, scope_message.len());
-        out.extend_from_slice(scope_message);
-        out.extend_from_slice(&b.encoded);
-        put_str(out, 3, &b.scope.schema_url);
-    }
-    put_str(out, 3, &resource.schema_url);
 }
 
 #[cfg(test)]
@@ -719,24 +607,6 @@ mod tests {
                 &mut want,
             );
             assert_eq!(got, want);
-        }
-    }
-
-    #[test]
-    fn varint_lengths() {
-        for v in [
-            0u64,
-            1,
-            127,
-            128,
-            16_383,
-            16_384,
-            u64::from(u32::MAX),
-            u64::MAX,
-        ] {
-            let mut out = Vec::new();
-            put_varint(&mut out, v);
-            assert_eq!(out.len(), varint_len(v), "{v}");
         }
     }
 }
