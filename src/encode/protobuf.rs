@@ -300,7 +300,19 @@ impl ProtoEncoder {
     /// Encodes `r` as field 2 of its `Scope*` message with `fields` (already encoded
     /// fields of the same message) appended to its body, into one exact-size allocation.
     fn record_with<T: Record>(&mut self, r: &T, fields: &[u8]) -> EncodedRecord {
-        let (body_len, mut out) = if r.is_flat() {
+        let mut out = Vec::new();
+        let header = self.record_into(r, fields, &mut out);
+        EncodedRecord {
+            header,
+            bytes: out.into_boxed_slice(),
+        }
+    }
+
+    /// Appends what [`record_with`](Self::record_with) encodes to `out` (reserving
+    /// exactly the room it needs); returns the length of its field tag and length prefix.
+    fn record_into<T: Record>(&mut self, r: &T, fields: &[u8], out: &mut Vec<u8>) -> u8 {
+        let start = out.len();
+        let body_len = if r.is_flat() {
             // One pass: no nested length to cache, so write the record (after a
             // placeholder header) into scratch space and copy it behind the real header.
             self.scratch.clear();
@@ -311,15 +323,15 @@ impl ProtoEncoder {
             });
             let own = self.scratch.get(2..).unwrap_or(&[]);
             let body_len = own.len() + fields.len();
-            let mut out = Vec::with_capacity(len_field(2, body_len));
+            out.reserve_exact(len_field(2, body_len));
             Writer {
-                out: &mut out,
+                out,
                 sizes: &[],
                 next: 0,
             }
             .header(2, body_len);
             out.extend_from_slice(own);
-            (body_len, out)
+            body_len
         } else {
             self.sizes.clear();
             let body_len = r.body_len(&mut self.sizes) + fields.len();
@@ -327,20 +339,32 @@ impl ProtoEncoder {
             if let Some(first) = self.sizes.first_mut() {
                 *first = body_len;
             }
-            let mut out = Vec::with_capacity(len_field(2, body_len));
+            out.reserve_exact(len_field(2, body_len));
             r.write(&mut Writer {
-                out: &mut out,
+                out,
                 sizes: &self.sizes,
                 next: 0,
             });
-            (body_len, out)
+            body_len
         };
         out.extend_from_slice(fields);
         self.trim();
-        EncodedRecord {
-            header: u8::try_from(out.len() - body_len).unwrap_or(u8::MAX),
-            bytes: out.into_boxed_slice(),
-        }
+        u8::try_from(out.len() - start - body_len).unwrap_or(u8::MAX)
+    }
+
+    /// Appends one span to `out` as [`span_record`](Self::span_record) encodes it.
+    pub(crate) fn span_record_into(&mut self, span: &Span, out: &mut Vec<u8>) {
+        self.record_into(span, &[], out);
+    }
+
+    /// Appends one log record to `out` as [`log_record`](Self::log_record) encodes it.
+    pub(crate) fn log_record_into(&mut self, record: &LogRecord, out: &mut Vec<u8>) {
+        self.record_into(record, &[], out);
+    }
+
+    /// Appends one metric to `out` as [`metric_record`](Self::metric_record) encodes it.
+    pub(crate) fn metric_record_into(&mut self, metric: &Metric, out: &mut Vec<u8>) {
+        self.record_into(metric, &[], out);
     }
 
     fn encode<T: Record>(&mut self, groups: &[ResourceGroup<'_, T>], out: &mut Vec<u8>) {

@@ -5,8 +5,7 @@ use crate::encode::Encoding;
 #[cfg(feature = "json")]
 use crate::encode::json::JsonEncoder;
 use crate::encode::protobuf::{
-    EncodedRecord, EncodedRecords, ProtoEncoder, log_encoded_len, metric_encoded_len,
-    span_encoded_len,
+    EncodedRecords, ProtoEncoder, log_encoded_len, metric_encoded_len, span_encoded_len,
 };
 use crate::model::{
     InstrumentationScope, LogRecord, Metric, Resource, ResourceGroup, ScopeGroup, Signal, Span,
@@ -46,8 +45,9 @@ pub(crate) trait Record: Send + Sized + 'static {
     fn encoded_len(&self) -> usize;
     /// Appends the request body for `groups` to `out`.
     fn encode(encoders: &mut Encoders, groups: &[ResourceGroup<'_, Self>], out: &mut Vec<u8>);
-    /// Encodes one record (protobuf) on its own, for the queue.
-    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord;
+    /// Appends one record (protobuf) encoded on its own, for the queue: the bytes of
+    /// [`EncodedRecord::as_bytes`](crate::encode::protobuf::EncodedRecord::as_bytes).
+    fn append_encoded(encoder: &mut ProtoEncoder, record: &Self, out: &mut Vec<u8>);
 }
 
 /// A record in a queue and a batch: encoded by the thread that sent it (the signal's
@@ -84,8 +84,8 @@ impl Record for Span {
             Encoding::Json => encoders.json.encode_traces(groups, out),
         }
     }
-    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord {
-        encoder.span_record(record)
+    fn append_encoded(encoder: &mut ProtoEncoder, record: &Self, out: &mut Vec<u8>) {
+        encoder.span_record_into(record, out);
     }
 }
 
@@ -101,8 +101,8 @@ impl Record for LogRecord {
             Encoding::Json => encoders.json.encode_logs(groups, out),
         }
     }
-    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord {
-        encoder.log_record(record)
+    fn append_encoded(encoder: &mut ProtoEncoder, record: &Self, out: &mut Vec<u8>) {
+        encoder.log_record_into(record, out);
     }
 }
 
@@ -118,8 +118,8 @@ impl Record for Metric {
             Encoding::Json => encoders.json.encode_metrics(groups, out),
         }
     }
-    fn encode_record(encoder: &mut ProtoEncoder, record: &Self) -> EncodedRecord {
-        encoder.metric_record(record)
+    fn append_encoded(encoder: &mut ProtoEncoder, record: &Self, out: &mut Vec<u8>) {
+        encoder.metric_record_into(record, out);
     }
 }
 
@@ -347,6 +347,7 @@ impl<T: Record> Batch<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::protobuf::EncodedRecord;
     use crate::model::{SpanId, TraceId};
 
     fn span(name: &'static str) -> Span {

@@ -126,7 +126,7 @@ pub use producer::MetricProducer;
 pub use stats::{Dropped, ErrorKind, LastError, SignalStats, Stats};
 
 use crate::encode::Encoding;
-use crate::encode::protobuf::{EncodedRecord, ProtoEncoder};
+use crate::encode::protobuf::ProtoEncoder;
 use crate::model::{InstrumentationScope, LogRecord, Metric, Resource, Span};
 use crate::transport::Transport;
 use batch::{Queued, Record};
@@ -325,23 +325,29 @@ fn encode_threshold(mode: EncodeOnSend, signal: &SignalConfig) -> usize {
 const MIN_ENCODE_DEPTH: usize = 1024;
 
 std::thread_local! {
-    /// The scratch space each sending thread encodes its records with.
-    static ENCODER: std::cell::RefCell<ProtoEncoder> =
-        std::cell::RefCell::new(ProtoEncoder::new());
+    /// The scratch space each sending thread encodes its records with: an encoder and
+    /// the buffer it writes a record into.
+    static ENCODER: std::cell::Cell<(ProtoEncoder, Vec<u8>)> =
+        std::cell::Cell::new((ProtoEncoder::new(), Vec::new()));
 }
 
-/// Encodes `record` with the calling thread's encoder (a fresh one if that is in use or
-/// gone, as during thread teardown).
-fn encode_here<T: Record>(record: &T) -> EncodedRecord {
-    ENCODER
-        .try_with(|e| {
-            e.try_borrow_mut()
-                .ok()
-                .map(|mut e| T::encode_record(&mut e, record))
-        })
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| T::encode_record(&mut ProtoEncoder::new(), record))
+/// Largest record buffer a sending thread keeps between records.
+const MAX_KEPT_RECORD: usize = 16 * 1024;
+
+/// Encodes `record` with the calling thread's encoder into its scratch buffer and calls
+/// `f` with the bytes (those of [`EncodedRecord::as_bytes`](crate::encode::protobuf::EncodedRecord::as_bytes)). Both are taken out of the
+/// thread's slot for the call, so a nested call, or one during thread teardown, gets
+/// fresh ones.
+fn encode_here<T: Record, R>(record: &T, f: impl FnOnce(&[u8]) -> R) -> R {
+    let (mut encoder, mut buf) = ENCODER.try_with(std::cell::Cell::take).unwrap_or_default();
+    buf.clear();
+    T::append_encoded(&mut encoder, record, &mut buf);
+    let out = f(&buf);
+    if buf.capacity() > MAX_KEPT_RECORD {
+        buf = Vec::new();
+    }
+    let _ = ENCODER.try_with(|e| e.set((encoder, buf)));
+    out
 }
 
 impl Shared {
@@ -413,8 +419,8 @@ impl Shared {
             self.queue_full_drop(T::SIGNAL);
             return Err(RecordError::Full(record));
         }
-        let encoded = encode_here(&record);
-        match self.enqueue(lane, (scope, Queued::Encoded(encoded.into_bytes()))) {
+        let encoded = encode_here(&record, |bytes| Box::<[u8]>::from(bytes));
+        match self.enqueue(lane, (scope, Queued::Encoded(encoded))) {
             // The model value is freed here, on the thread that made it.
             Ok(()) => Ok(()),
             Err(_) => Err(RecordError::Full(record)),
@@ -462,9 +468,10 @@ impl Shared {
             }
             // The channel is full of model values: this one goes encoded.
         }
-        let encoded = encode_here(&record);
-        self.append_reserved(lane, scope, encoded.as_bytes(), depth);
-        // The model value and its encoding are freed here, on the thread that made them.
+        encode_here(&record, |bytes| {
+            self.append_reserved(lane, scope, bytes, depth)
+        });
+        // The model value is freed here, on the thread that made it.
         Ok(())
     }
 
@@ -559,7 +566,7 @@ impl Shared {
     }
 
     /// Counts and queues a record encoded by instrumentation, given by reference (the
-    /// bytes of [`EncodedRecord::as_bytes`]): copied into the packed store
+    /// bytes of [`EncodedRecord::as_bytes`](crate::encode::protobuf::EncodedRecord::as_bytes)): copied into the packed store
     /// ([`FullPolicy::Drop`]), or into an allocation of its own on the channel.
     fn send_bytes<T: Record>(
         &self,
@@ -1013,7 +1020,7 @@ impl RecordSender {
     }
 
     /// Queues a span already encoded, given as the bytes of
-    /// [`EncodedRecord::as_bytes`] (field tag 2, length prefix, `Span` message), for the
+    /// [`EncodedRecord::as_bytes`](crate::encode::protobuf::EncodedRecord::as_bytes) (field tag 2, length prefix, `Span` message), for the
     /// scope `scope`; counted as [`send_span_in`](Self::send_span_in) counts. The bytes
     /// are copied: under [`FullPolicy::Drop`] into the packed queue (no allocation of its
     /// own), otherwise into an allocation queued on the channel.
@@ -1030,7 +1037,7 @@ impl RecordSender {
     }
 
     /// Queues a log record already encoded, given as the bytes of
-    /// [`EncodedRecord::as_bytes`]; see
+    /// [`EncodedRecord::as_bytes`](crate::encode::protobuf::EncodedRecord::as_bytes); see
     /// [`send_encoded_span_bytes`](Self::send_encoded_span_bytes).
     pub(crate) fn send_encoded_log_bytes(
         &self,
