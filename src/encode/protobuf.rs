@@ -141,6 +141,7 @@ impl ProtoEncoder {
         self.encode(groups, out);
     }
 
+    #[cfg(feature = "std")] // used by the export pipeline only
     /// Appends an export request (any signal: the envelope's field numbers are the same)
     /// for runs of records encoded on their own, as
     /// [`encode_records`](Self::encode_records) does for single records.
@@ -352,16 +353,19 @@ impl ProtoEncoder {
         u8::try_from(out.len() - start - body_len).unwrap_or(u8::MAX)
     }
 
+    #[cfg(feature = "std")] // used by the export pipeline only
     /// Appends one span to `out` as [`span_record`](Self::span_record) encodes it.
     pub(crate) fn span_record_into(&mut self, span: &Span, out: &mut Vec<u8>) {
         self.record_into(span, &[], out);
     }
 
+    #[cfg(feature = "std")] // used by the export pipeline only
     /// Appends one log record to `out` as [`log_record`](Self::log_record) encodes it.
     pub(crate) fn log_record_into(&mut self, record: &LogRecord, out: &mut Vec<u8>) {
         self.record_into(record, &[], out);
     }
 
+    #[cfg(feature = "std")] // used by the export pipeline only
     /// Appends one metric to `out` as [`metric_record`](Self::metric_record) encodes it.
     pub(crate) fn metric_record_into(&mut self, metric: &Metric, out: &mut Vec<u8>) {
         self.record_into(metric, &[], out);
@@ -449,6 +453,7 @@ impl Record for EncodedRecord {
     }
 }
 
+#[cfg(feature = "std")] // used by the export pipeline only
 /// A run of records of one scope encoded on their own: the bytes of several
 /// [`EncodedRecord::as_bytes`], one after the other (how the export pipeline's packed
 /// queue and batches hold them). [`ProtoEncoder::encode_record_runs`] copies runs into a
@@ -456,6 +461,7 @@ impl Record for EncodedRecord {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EncodedRecords<'a>(pub(crate) &'a [u8]);
 
+#[cfg(feature = "std")]
 impl Record for EncodedRecords<'_> {
     /// Not one message: [`field_len`](Record::field_len) gives the run's size.
     fn body_len<S: Sizes>(&self, _: &mut S) -> usize {
