@@ -27,6 +27,8 @@ extern crate alloc;
 
 #[cfg(any(feature = "log", feature = "tracing"))]
 pub mod bridge;
+#[cfg(feature = "std")]
+mod clock;
 pub mod compress;
 #[cfg(feature = "std")]
 #[macro_use]

@@ -49,6 +49,8 @@
 //! # Ok::<(), otlp_sync::pipeline::StartError>(())
 //! ```
 
+use crate::clock::unix_nanos;
+pub(crate) use crate::clock::unix_nanos_now;
 use crate::encode::protobuf::{
     close_field, key_value_field, log_record_fields, open_field, put_record_header,
 };
@@ -59,26 +61,13 @@ use crate::pipeline::{RecordError, RecordSender, ScopeHandle};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// The trace context of the thread's current span: trace id, span id, W3C trace flags.
 fn current_trace_context() -> Option<(TraceId, SpanId, u8)> {
     crate::trace::current_span_context()
         .filter(|c| c.is_valid())
         .map(|c| (c.trace_id, c.span_id, c.trace_flags))
-}
-
-/// Now, in nanoseconds since the Unix epoch; 0 if the clock is before the epoch.
-pub(crate) fn now_unix_nano() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-/// Nanoseconds since the Unix epoch of `time`; 0 before the epoch.
-fn unix_nano(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// The short name the OpenTelemetry log data model gives a severity number: `"TRACE"`,
@@ -192,7 +181,7 @@ impl Logger {
     /// Emits `body` at `severity`, timestamped now.
     pub fn log(&self, severity: Severity, body: impl Into<AnyValue>) {
         if let Some((sender, scope)) = &self.inner.sender {
-            let now = now_unix_nano();
+            let now = unix_nanos_now();
             let record = LogRecord {
                 time_unix_nano: now,
                 observed_time_unix_nano: now,
@@ -255,7 +244,7 @@ impl Logger {
     #[cfg_attr(not(feature = "log"), allow(dead_code))]
     pub(crate) fn emit_in(&self, scope: &Arc<InstrumentationScope>, mut record: LogRecord) {
         if let Some((sender, _)) = &self.inner.sender {
-            complete(&mut record, now_unix_nano);
+            complete(&mut record, unix_nanos_now);
             let _ = sender.send_log(scope, record);
         }
     }
@@ -271,7 +260,7 @@ fn send(
     scope: ScopeHandle,
     mut record: LogRecord,
 ) -> Result<(), RecordError<LogRecord>> {
-    complete(&mut record, now_unix_nano);
+    complete(&mut record, unix_nanos_now);
     sender.send_log_in(scope, record)
 }
 
@@ -384,7 +373,7 @@ impl LogRecordBuilder<'_> {
     /// Defaults to the time of [`emit`](Self::emit).
     #[inline]
     pub fn time(mut self, time: SystemTime) -> Self {
-        self.record.time_unix_nano = unix_nano(time);
+        self.record.time_unix_nano = unix_nanos(time);
         self
     }
 
@@ -428,7 +417,7 @@ impl LogRecordBuilder<'_> {
         };
         let mut record = self.record;
         if record.time_unix_nano == 0 {
-            let now = now_unix_nano();
+            let now = unix_nanos_now();
             record.time_unix_nano = now;
             if record.observed_time_unix_nano == 0 {
                 record.observed_time_unix_nano = now;
@@ -442,7 +431,7 @@ impl LogRecordBuilder<'_> {
                 Err(RecordError::Full(()))
             }
             Some(mut fields) => {
-                complete(&mut record, now_unix_nano);
+                complete(&mut record, unix_nanos_now);
                 // The other fields after the attributes, the header in the room in front.
                 log_record_fields(&record, &mut fields);
                 let result = match put_record_header(LOG_RECORDS, HEADER_ROOM, &mut fields) {
@@ -542,7 +531,7 @@ mod tests {
     #[test]
     fn builder_sets_every_field() {
         let l = Logger::noop();
-        let t = UNIX_EPOCH + std::time::Duration::from_nanos(1_234);
+        let t = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(1_234);
         let r = l
             .record(Severity::DEBUG)
             .body("b")
@@ -559,11 +548,10 @@ mod tests {
         assert_eq!(r.span_id, SpanId::from_bytes([4; 8]));
         assert_eq!(r.flags, 1);
         assert_eq!(r.attributes, vec![KeyValue::new("k", true)]);
-        assert_eq!(unix_nano(UNIX_EPOCH - std::time::Duration::from_secs(1)), 0);
     }
 
     #[test]
     fn clock_is_after_2020() {
-        assert!(now_unix_nano() > 1_577_836_800_000_000_000);
+        assert!(unix_nanos_now() > 1_577_836_800_000_000_000);
     }
 }

@@ -45,7 +45,7 @@
 //! assert!(!bridge.enabled(&meta("app")), "a no-op logger enables nothing");
 //! ```
 
-use crate::logs::{Logger, now_unix_nano};
+use crate::logs::{Logger, unix_nanos_now};
 use crate::model::{AnyValue, InstrumentationScope, KeyValue, LogRecord, Severity, Str};
 use ::log::kv::{self, VisitSource, VisitValue};
 use ::log::{Level, LevelFilter, Log, Metadata, Record, SetLoggerError};
@@ -195,7 +195,7 @@ impl OtlpLogger {
 
     /// The OTLP record for `record` (without the target-as-scope part).
     fn convert(&self, record: &Record<'_>) -> LogRecord {
-        let now = now_unix_nano();
+        let now = unix_nanos_now();
         let level = record.level();
         let body = match record.args().as_str() {
             Some(s) => AnyValue::Str(Cow::Borrowed(s)),

@@ -65,6 +65,7 @@ mod sync;
 pub use observable::{ObservableCounter, ObservableGauge, ObservableUpDownCounter, Observer};
 pub use sync::{Counter, ExponentialHistogram, Gauge, Histogram, UpDownCounter};
 
+pub(crate) use crate::clock::{unix_nanos, unix_nanos_now};
 use crate::config::TemporalityPreference;
 use crate::model::{AggregationTemporality, InstrumentationScope, Metric, Str};
 use crate::pipeline::MetricProducer;
@@ -73,7 +74,7 @@ use std::any::{Any, TypeId};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 use sync::{
     Aggregator, ExpoCell, ExpoConfig, GaugeCell, HistCell, NumKind, SumCell, SumConfig,
     SyncInstrument, SyncKind,
@@ -821,16 +822,6 @@ async_build!(ObservableUpDownCounter, i64, Kind::ObservableUpDownCounter);
 async_build!(ObservableUpDownCounter, f64, Kind::ObservableUpDownCounter);
 async_build!(ObservableGauge, i64, Kind::ObservableGauge);
 async_build!(ObservableGauge, f64, Kind::ObservableGauge);
-
-/// Nanoseconds since the Unix epoch (0 before it, saturating far after).
-pub(crate) fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-}
-
-pub(crate) fn unix_nanos_now() -> u64 {
-    unix_nanos(SystemTime::now())
-}
 
 /// Locks, ignoring poisoning (no invariant of ours spans a panic).
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -60,6 +60,23 @@ impl KeyValue {
             value: value.into(),
         }
     }
+
+    /// Drops the pair; a scalar or borrowed value (most attributes) without a call into
+    /// [`AnyValue`]'s drop, which is out of line (it recurses into arrays and maps) and
+    /// so is called even where the variant is known from the line before.
+    #[inline(always)]
+    pub(crate) fn release(self) {
+        let KeyValue { key, value } = self;
+        drop(key);
+        match value {
+            AnyValue::Str(s) => drop(s),
+            // They own nothing: forgetting them leaks nothing.
+            v @ (AnyValue::Empty | AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_)) => {
+                core::mem::forget(v)
+            }
+            v => drop(v),
+        }
+    }
 }
 
 impl From<&'static str> for AnyValue {

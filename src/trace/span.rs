@@ -7,6 +7,7 @@ use super::context::{
 use super::limits::{SpanLimits, apply_to_list, key_bit, key_hash, set_attribute, truncate_value};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
+use crate::clock::unix_nanos;
 use crate::encode::protobuf::{
     close_field, find_key_value, fixed64_field, for_each_key, key_value_field, open_field,
     put_record_header, span_fields, str_field, uint_field,
@@ -18,14 +19,7 @@ use crate::model::{
 use crate::scratch::{give_back_buffer, take_buffer};
 use alloc::sync::Arc;
 use core::fmt;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// Nanoseconds since the Unix epoch; 0 before it, `u64::MAX` past year 2554.
-fn unix_nanos(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
-        .unwrap_or(0)
-}
+use std::time::SystemTime;
 
 /// Where a new span's parent comes from.
 #[derive(Debug)]
@@ -128,10 +122,11 @@ impl<'a> SpanBuilder<'a> {
     #[inline(always)]
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
         if let Some(fields) = &mut self.fields {
-            // By reference: the pair is dropped here, where its types are known (a
+            // By reference: the pair is dropped here, where its variant is known (a
             // `&'static str` pair then needs no drop code at all).
             let kv = KeyValue::new(key, value);
             fields.set_attribute_ref(&kv, &self.tracer.inner.settings.limits);
+            kv.release();
         } else if self.keep {
             if self.attributes.capacity() == 0 {
                 self.attributes.reserve(8);
@@ -508,22 +503,27 @@ impl Fields {
                 truncate_value(&mut kv.value, limit);
             }
             let bit = key_bit(&kv.key);
-            if keys & bit != 0 {
+            let replaced = keys & bit != 0 && {
                 let mine = buf.get(first..).unwrap_or(&[]);
-                if let Some(range) = find_key_value(mine, 3, &kv.key) {
-                    let mut one = Vec::new();
-                    key_value_field(3, &kv, &mut one);
-                    buf.splice(range.start + first..range.end + first, one);
-                    continue;
+                match find_key_value(mine, 3, &kv.key) {
+                    Some(range) => {
+                        let mut one = Vec::new();
+                        key_value_field(3, &kv, &mut one);
+                        buf.splice(range.start + first..range.end + first, one);
+                        true
+                    }
+                    None => false,
                 }
-            }
-            if count >= limits.attributes_per_event {
+            };
+            if replaced {
+            } else if count >= limits.attributes_per_event {
                 dropped = dropped.saturating_add(1);
-                continue;
+            } else {
+                keys |= bit;
+                key_value_field(3, &kv, buf);
+                count += 1;
             }
-            keys |= bit;
-            key_value_field(3, &kv, buf);
-            count += 1;
+            kv.release();
         }
         uint_field(4, u64::from(dropped), buf);
         close_field(at, buf);
