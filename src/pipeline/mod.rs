@@ -116,6 +116,7 @@ mod config;
 mod producer;
 mod stats;
 mod store;
+pub(crate) use store::{SHARDS, shard_index};
 mod worker;
 
 pub use config::{

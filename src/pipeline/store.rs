@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 /// Shards per signal.
-pub(super) const SHARDS: usize = 8;
+pub(crate) const SHARDS: usize = 8;
 
 /// Bytes a chunk holds; a record (with its header) larger than this gets a chunk of its own.
 pub(super) const CHUNK: usize = 32 * 1024;
@@ -41,7 +41,7 @@ std::thread_local! {
 
 /// The calling thread's shard, below [`SHARDS`] (also its stripe of the striped
 /// counters, [`super::stats::Striped`]).
-pub(super) fn shard_index() -> usize {
+pub(crate) fn shard_index() -> usize {
     SHARD
         .try_with(|s| {
             let mut i = s.get();

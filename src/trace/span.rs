@@ -324,7 +324,7 @@ impl<'a> SpanBuilder<'a> {
             recording: Some(Recording {
                 span,
                 sampled,
-                tracer: Arc::clone(&self.tracer.inner),
+                tracer: self.tracer.local_inner(),
                 fields,
             }),
         }

@@ -6,9 +6,10 @@ use super::sampler::Sampler;
 use super::span::{ActiveSpan, SpanBuilder};
 use crate::config::Warning;
 use crate::model::{InstrumentationScope, Str};
-use crate::pipeline::{RecordSender, ScopeHandle};
+use crate::pipeline::{RecordSender, SHARDS, ScopeHandle, shard_index};
 use alloc::sync::Arc;
 use core::fmt;
+use std::sync::OnceLock;
 
 /// How a tracer samples, limits and identifies spans.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +49,7 @@ impl TraceSettings {
 }
 
 /// What all clones of a tracer share.
+#[derive(Clone)]
 pub(crate) struct Inner {
     pub(crate) sender: Option<RecordSender>,
     pub(crate) scope: Arc<InstrumentationScope>,
@@ -87,6 +89,9 @@ pub(crate) struct Inner {
 #[derive(Clone)]
 pub struct Tracer {
     pub(crate) inner: Arc<Inner>,
+    /// Copies of `inner` for the recording spans of each thread shard
+    /// ([`local_inner`](Self::local_inner)), made on first use.
+    locals: Arc<[OnceLock<Arc<Inner>>; SHARDS]>,
 }
 
 impl fmt::Debug for Tracer {
@@ -124,6 +129,20 @@ impl Tracer {
                 encode_spans,
                 encode_in_builder,
             }),
+            locals: Arc::new(Default::default()),
+        }
+    }
+
+    /// The tracer's state for a recording span to hold: a copy of `inner` shared only by
+    /// the threads of the calling thread's shard. A recording span keeps its tracer's
+    /// state alive, and one `Arc` shared by every thread would have each span's clone and
+    /// drop write the same cache line as every other thread's (and as the settings they
+    /// all read), costing two threads a few hundred nanoseconds a span between them.
+    #[inline]
+    pub(crate) fn local_inner(&self) -> Arc<Inner> {
+        match self.locals.get(shard_index()) {
+            Some(local) => Arc::clone(local.get_or_init(|| Arc::new(Inner::clone(&self.inner)))),
+            None => Arc::clone(&self.inner),
         }
     }
 
@@ -170,5 +189,29 @@ impl Tracer {
         drop(guard);
         drop(span);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_thread_reuses_its_copy_of_the_tracer_state() {
+        let tracer = Tracer::noop();
+        let a = tracer.local_inner();
+        let b = tracer.local_inner();
+        assert!(Arc::ptr_eq(&a, &b), "one copy per shard, made once");
+        assert!(
+            !Arc::ptr_eq(&a, &tracer.inner),
+            "not the shared state itself"
+        );
+        assert!(Arc::ptr_eq(&a.scope, &tracer.inner.scope), "the same scope");
+        // A clone of the tracer shares the copies.
+        assert!(Arc::ptr_eq(&tracer.clone().local_inner(), &a));
+        // Another thread may be in another shard; its copy still has the same state.
+        let other = std::thread::scope(|s| s.spawn(|| tracer.local_inner()).join().unwrap());
+        assert!(Arc::ptr_eq(&other.scope, &tracer.inner.scope));
+        assert_eq!(other.may_record, tracer.inner.may_record);
     }
 }
