@@ -502,6 +502,59 @@ pub fn key_value_field(field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
     }
 }
 
+/// A string or scalar value, borrowed: what most attributes hold, passed in registers
+/// where an [`AnyValue`] would be passed in memory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Leaf<'a> {
+    /// `AnyValue::Str`.
+    Str(&'a str),
+    /// `AnyValue::Int`.
+    Int(i64),
+    /// `AnyValue::Double`.
+    Double(f64),
+    /// `AnyValue::Bool`.
+    Bool(bool),
+}
+
+impl<'a> Leaf<'a> {
+    /// The leaf `v` is, if it is one.
+    #[inline(always)]
+    pub(crate) fn of(v: &'a AnyValue) -> Option<Leaf<'a>> {
+        match v {
+            AnyValue::Str(s) => Some(Leaf::Str(s)),
+            AnyValue::Int(i) => Some(Leaf::Int(*i)),
+            AnyValue::Double(d) => Some(Leaf::Double(*d)),
+            AnyValue::Bool(b) => Some(Leaf::Bool(*b)),
+            _ => None,
+        }
+    }
+
+    /// As an owned value.
+    pub(crate) fn to_value(self) -> AnyValue {
+        match self {
+            Leaf::Str(s) => {
+                AnyValue::Str(alloc::borrow::Cow::Owned(alloc::string::String::from(s)))
+            }
+            Leaf::Int(i) => AnyValue::Int(i),
+            Leaf::Double(d) => AnyValue::Double(d),
+            Leaf::Bool(b) => AnyValue::Bool(b),
+        }
+    }
+}
+
+/// Appends `key: value` as a `KeyValue` field `field` (below 16), the same bytes as
+/// [`key_value_field`], when its message is under 128 bytes (a one-byte length);
+/// `false`, and nothing written, otherwise.
+#[inline]
+pub(crate) fn short_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) -> bool {
+    Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    }
+    .short_leaf(field, key.as_bytes(), value)
+}
+
 /// [`key_value_field`] for the pairs its fast path does not take.
 #[cold]
 #[inline(never)]
@@ -1481,7 +1534,15 @@ impl Writer<'_> {
     /// pair.
     #[inline(always)]
     fn short_leaf_key_value(&mut self, tag: u32, kv: &KeyValue) -> bool {
-        let key = kv.key.as_bytes();
+        match Leaf::of(&kv.value) {
+            Some(value) => self.short_leaf(tag, kv.key.as_bytes(), value),
+            None => false,
+        }
+    }
+
+    /// [`short_leaf_key_value`](Self::short_leaf_key_value) of a key and a leaf value.
+    #[inline(always)]
+    fn short_leaf(&mut self, tag: u32, key: &[u8], value: Leaf<'_>) -> bool {
         let k = key.len();
         if tag >= 16 || k == 0 || k > 120 {
             return false;
@@ -1490,8 +1551,8 @@ impl Writer<'_> {
         let field = ((tag << 3) | LEN) as u8;
         // The KeyValue body: key (2 + k) and value (2 + the AnyValue body `a`).
         let head = |a: usize| [field, (k + a + 4) as u8, 0x0a, k as u8];
-        match &kv.value {
-            AnyValue::Str(s) => {
+        match value {
+            Leaf::Str(s) => {
                 let v = s.len();
                 let a = v + 2;
                 if k + a + 4 > 127 {
@@ -1504,8 +1565,8 @@ impl Writer<'_> {
                 self.out.extend_from_slice(&[0x12, a as u8, 0x0a, v as u8]);
                 self.out.extend_from_slice(s.as_bytes());
             }
-            AnyValue::Int(i) => {
-                let a = 1 + varint_len(*i as u64);
+            Leaf::Int(i) => {
+                let a = 1 + varint_len(i as u64);
                 if k + a + 4 > 127 {
                     return false;
                 }
@@ -1514,9 +1575,9 @@ impl Writer<'_> {
                 self.out.extend_from_slice(key);
                 // AnyValue { int_value (3) }
                 self.out.extend_from_slice(&[0x12, a as u8, 0x18]);
-                self.varint(*i as u64);
+                self.varint(i as u64);
             }
-            AnyValue::Double(d) => {
+            Leaf::Double(d) => {
                 if k + 13 > 127 {
                     return false;
                 }
@@ -1527,7 +1588,7 @@ impl Writer<'_> {
                 self.out.extend_from_slice(&[0x12, 9, 0x21]);
                 self.out.extend_from_slice(&d.to_bits().to_le_bytes());
             }
-            AnyValue::Bool(b) => {
+            Leaf::Bool(b) => {
                 if k + 6 > 127 {
                     return false;
                 }
@@ -1535,9 +1596,8 @@ impl Writer<'_> {
                 self.out.extend_from_slice(&head(2));
                 self.out.extend_from_slice(key);
                 // AnyValue { bool_value (2) }
-                self.out.extend_from_slice(&[0x12, 2, 0x10, u8::from(*b)]);
+                self.out.extend_from_slice(&[0x12, 2, 0x10, u8::from(b)]);
             }
-            _ => return false,
         }
         true
     }

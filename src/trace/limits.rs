@@ -127,13 +127,11 @@ impl SpanLimits {
 pub fn truncate_value(value: &mut AnyValue, limit: usize) {
     match value {
         AnyValue::Str(s) => {
-            // More characters than `limit` needs more bytes than `limit`.
-            if s.len() > limit {
-                if let Some((cut, _)) = s.char_indices().nth(limit) {
-                    match s {
-                        Cow::Borrowed(b) => *b = &b[..cut],
-                        Cow::Owned(o) => o.truncate(cut),
-                    }
+            let cut = truncate_str(s, limit).len();
+            if cut < s.len() {
+                match s {
+                    Cow::Borrowed(b) => *b = b.get(..cut).unwrap_or(b),
+                    Cow::Owned(o) => o.truncate(cut),
                 }
             }
         }
@@ -143,6 +141,19 @@ pub fn truncate_value(value: &mut AnyValue, limit: usize) {
             .iter_mut()
             .for_each(|kv| truncate_value(&mut kv.value, limit)),
         AnyValue::Empty | AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_) => {}
+    }
+}
+
+/// The first `limit` characters of `s` (all of it when it has no more).
+#[inline]
+pub(crate) fn truncate_str(s: &str, limit: usize) -> &str {
+    // More characters than `limit` needs more bytes than `limit`.
+    if s.len() <= limit {
+        return s;
+    }
+    match s.char_indices().nth(limit) {
+        Some((cut, _)) => s.get(..cut).unwrap_or(s),
+        None => s,
     }
 }
 

@@ -4,20 +4,22 @@ use super::context::{
     ContextGuard, SpanContext, TRACE_FLAG_RANDOM, TRACE_FLAG_SAMPLED, TraceState,
     current_span_context, enter_context,
 };
-use super::limits::{SpanLimits, apply_to_list, key_bit, key_hash, set_attribute, truncate_value};
+use super::limits::{
+    SpanLimits, apply_to_list, key_bit, key_hash, set_attribute, truncate_str, truncate_value,
+};
 use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
 use crate::clock::unix_nanos;
 use crate::encode::protobuf::{
-    close_field, find_key_value, fixed64_field, for_each_key, key_value_field, open_field,
-    put_record_header, span_fields, str_field, uint_field,
+    Leaf, close_field, find_key_value, fixed64_field, for_each_key, key_value_field, open_field,
+    put_record_header, short_leaf_field, span_fields, str_field, uint_field,
 };
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
     SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
 };
-use crate::scratch::{give_back_buffer, take_buffer};
 use alloc::sync::Arc;
+use core::cell::RefCell;
 use core::fmt;
 use std::time::SystemTime;
 
@@ -41,10 +43,11 @@ pub struct SpanBuilder<'a> {
     // Kept small (the setters move it): what most spans use is inline, the rest boxed.
     tracer: &'a Tracer,
     name: Str,
-    attributes: Vec<KeyValue>,
-    /// The attributes encoded as given, instead of `attributes`, when the tracer's
-    /// spans are sent encoded and its sampler does not read attributes.
-    fields: Option<Fields>,
+    /// What is given, when it can be recorded: in a pooled box, so that the setters,
+    /// which move the builder, move a pointer and the compiler can keep the rest in
+    /// registers. The attributes are encoded as given when the tracer's spans are sent
+    /// encoded and its sampler does not read attributes, else kept in `Fields::model`.
+    fields: Option<Box<Fields>>,
     extra: Option<Box<Extra>>,
     kind: SpanKind,
     /// Whether anything given here can end up recorded.
@@ -76,7 +79,7 @@ impl fmt::Debug for SpanBuilder<'_> {
         f.debug_struct("SpanBuilder")
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field("attributes", &self.attributes)
+            .field("attributes", &self.fields.as_ref().map(|f| &f.model))
             .field("extra", &self.extra)
             .finish()
     }
@@ -101,8 +104,7 @@ impl<'a> SpanBuilder<'a> {
             tracer,
             name,
             kind: SpanKind::Internal,
-            attributes: Vec::new(),
-            fields: (keep && tracer.inner.encode_in_builder).then(Fields::new),
+            fields: keep.then(Fields::take),
             extra: None,
         }
     }
@@ -122,16 +124,17 @@ impl<'a> SpanBuilder<'a> {
     #[inline(always)]
     pub fn attr(mut self, key: impl Into<Str>, value: impl Into<AnyValue>) -> Self {
         if let Some(fields) = &mut self.fields {
-            // By reference: the pair is dropped here, where its variant is known (a
-            // `&'static str` pair then needs no drop code at all).
-            let kv = KeyValue::new(key, value);
-            fields.set_attribute_ref(&kv, &self.tracer.inner.settings.limits);
-            kv.release();
-        } else if self.keep {
-            if self.attributes.capacity() == 0 {
-                self.attributes.reserve(8);
+            let inner = &self.tracer.inner;
+            let (key, value) = (key.into(), value.into());
+            if !inner.encode_in_builder {
+                fields.model.push(KeyValue { key, value });
+            } else if let Some(leaf) = Leaf::of(&value) {
+                // Key and value in registers: their variants stay known here, so a literal
+                // or scalar pair needs no drop code at all.
+                fields.set_leaf(&key, leaf, &inner.settings.limits);
+            } else {
+                fields.set_attribute(KeyValue { key, value }, &inner.settings.limits);
             }
-            self.attributes.push(KeyValue::new(key, value));
         }
         self
     }
@@ -139,12 +142,14 @@ impl<'a> SpanBuilder<'a> {
     /// Adds attributes.
     pub fn attrs(mut self, attributes: impl IntoIterator<Item = KeyValue>) -> Self {
         if let Some(fields) = &mut self.fields {
-            let limits = &self.tracer.inner.settings.limits;
-            for kv in attributes {
-                fields.set_attribute(kv, limits);
+            let inner = &self.tracer.inner;
+            if inner.encode_in_builder {
+                for kv in attributes {
+                    fields.set_attribute(kv, &inner.settings.limits);
+                }
+            } else {
+                fields.model.extend(attributes);
             }
-        } else if self.keep {
-            self.attributes.extend(attributes);
         }
         self
     }
@@ -198,7 +203,11 @@ impl<'a> SpanBuilder<'a> {
     /// exporter cannot take. A disabled tracer makes no ids: its spans carry the parent's context (or
     /// the invalid one).
     pub fn start(self) -> ActiveSpan {
-        let builder_fields = self.fields;
+        let mut builder_fields = self.fields;
+        let attributes = builder_fields
+            .as_mut()
+            .map(|f| core::mem::take(&mut f.model))
+            .unwrap_or_default();
         let Extra {
             links,
             parent,
@@ -228,7 +237,7 @@ impl<'a> SpanBuilder<'a> {
             trace_id,
             name: &self.name,
             kind: self.kind,
-            attributes: &self.attributes,
+            attributes: &attributes,
             links: &links,
         });
         let span_id = new_span_id(inner);
@@ -266,7 +275,7 @@ impl<'a> SpanBuilder<'a> {
         }
 
         let limits = &settings.limits;
-        let mut attributes = self.attributes;
+        let mut attributes = attributes;
         let dropped_attributes_count = apply_to_list(
             &mut attributes,
             limits.attribute_count,
@@ -290,16 +299,18 @@ impl<'a> SpanBuilder<'a> {
         };
         // Attributes the fields dropped are added to the count when the span ends.
         let fields = match builder_fields {
-            Some(fields) => Some(fields),
-            None if sampled && inner.encode_spans => {
+            Some(fields) if inner.encode_in_builder => Some(fields),
+            Some(mut fields) if sampled && inner.encode_spans => {
                 // Encode the (limited, deduplicated) attributes now; the model keeps none.
-                let mut fields = Fields::new();
                 for kv in attributes.drain(..) {
                     fields.push_new(kv);
                 }
                 Some(fields)
             }
-            None => None,
+            other => {
+                Fields::give_back(other);
+                None
+            }
         };
         let span = Span {
             trace_id,
@@ -372,20 +383,48 @@ struct Fields {
     events: u32,
     /// Some event lost attributes to the per-event limit.
     event_attributes_dropped: bool,
+    /// A builder's attributes as given, when they are not encoded as given (empty once the
+    /// span starts).
+    model: Vec<KeyValue>,
 }
 
+std::thread_local! {
+    /// Fields of ended spans, for the next spans started on this thread. Boxed: builders
+    /// and spans hold them by pointer, and a box moves in and out without a copy.
+    #[allow(clippy::vec_box)]
+    static SPARE_FIELDS: RefCell<Vec<Box<Fields>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Boxes [`SPARE_FIELDS`] keeps, and the largest buffer it keeps.
+const KEPT_FIELDS: usize = 8;
+const KEPT_FIELD_BYTES: usize = 16 * 1024;
+
 impl Fields {
-    fn new() -> Self {
-        let mut buf = take_buffer();
-        buf.extend_from_slice(&[0; HEADER_ROOM]);
-        Fields {
-            buf,
-            attributes: 0,
-            dropped_attributes: 0,
-            keys: 0,
-            tags: None,
-            events: 0,
-            event_attributes_dropped: false,
+    /// Empty fields, from this thread's spares when it has one.
+    fn take() -> Box<Fields> {
+        let spare = SPARE_FIELDS
+            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
+            .ok()
+            .flatten();
+        match spare {
+            Some(mut f) => {
+                f.buf.extend_from_slice(&[0; HEADER_ROOM]);
+                f
+            }
+            None => {
+                let mut buf = Vec::with_capacity(512);
+                buf.extend_from_slice(&[0; HEADER_ROOM]);
+                Box::new(Fields {
+                    buf,
+                    attributes: 0,
+                    dropped_attributes: 0,
+                    keys: 0,
+                    tags: None,
+                    events: 0,
+                    event_attributes_dropped: false,
+                    model: Vec::new(),
+                })
+            }
         }
     }
 
@@ -395,11 +434,29 @@ impl Fields {
         self.attributes as usize
     }
 
-    /// Returns the buffer to the thread's pool.
-    fn give_back(fields: Option<Fields>) {
-        if let Some(f) = fields {
-            give_back_buffer(f.buf);
+    /// Returns the fields, emptied, to this thread's spares (unless it holds enough, or
+    /// the buffer grew large).
+    fn give_back(fields: Option<Box<Fields>>) {
+        let Some(mut f) = fields else {
+            return;
+        };
+        if f.buf.capacity() > KEPT_FIELD_BYTES || !f.model.is_empty() {
+            return;
         }
+        f.buf.clear();
+        f.attributes = 0;
+        f.dropped_attributes = 0;
+        f.keys = 0;
+        f.tags = None;
+        f.events = 0;
+        f.event_attributes_dropped = false;
+        let _ = SPARE_FIELDS.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < KEPT_FIELDS {
+                    p.push(f);
+                }
+            }
+        });
     }
 
     /// Sets one attribute under the limits: replaces the value of a key already there
@@ -421,6 +478,43 @@ impl Fields {
                 self.insert(&kv, limits);
             }
         }
+    }
+
+    /// [`set_attribute`](Self::set_attribute) of a string or scalar value.
+    #[inline(never)]
+    fn set_leaf(&mut self, key: &str, value: Leaf<'_>, limits: &SpanLimits) {
+        let value = match (value, limits.attribute_value_length) {
+            (Leaf::Str(s), Some(limit)) => Leaf::Str(truncate_str(s, limit)),
+            (value, _) => value,
+        };
+        let hash = key_hash(key.as_bytes());
+        let bit = 1u64 << (hash >> 58);
+        if self.keys & bit != 0 && self.may_hold(hash) {
+            // The key may be there already (its value is then replaced in place): the
+            // general path.
+            self.insert(
+                &KeyValue::new(Str::Owned(key.into()), value.to_value()),
+                limits,
+            );
+            return;
+        }
+        if self.count() >= limits.attribute_count {
+            self.dropped_attributes = self.dropped_attributes.saturating_add(1);
+            return;
+        }
+        let n = self.count();
+        if !short_leaf_field(ATTRIBUTES, key, value, &mut self.buf) {
+            key_value_field(
+                ATTRIBUTES,
+                &KeyValue::new(Str::Owned(key.into()), value.to_value()),
+                &mut self.buf,
+            );
+        }
+        self.keys |= bit;
+        if let Some(tag) = self.tags.as_mut().and_then(|tags| tags.get_mut(n)) {
+            *tag = key_tag(hash);
+        }
+        self.attributes = self.attributes.saturating_add(1);
     }
 
     /// Sets `kv` (within the value length limit already) under the count limit.
@@ -606,7 +700,7 @@ struct Recording {
     tracer: Arc<Inner>,
     /// Attributes and events encoded as recorded (a sampled span of a tracer whose
     /// pipeline takes spans encoded).
-    fields: Option<Fields>,
+    fields: Option<Box<Fields>>,
 }
 
 impl Recording {
@@ -849,7 +943,7 @@ impl ActiveSpan {
         match r.fields.take() {
             Some(mut fields) => {
                 let _ = sender.send_encoded_span_bytes(scope, fields.finish(&r.span));
-                give_back_buffer(fields.buf);
+                Fields::give_back(Some(fields));
             }
             None => {
                 let _ = sender.send_span_in(scope, r.span);
