@@ -68,7 +68,17 @@ impl KeyValue {
     pub(crate) fn release(self) {
         let KeyValue { key, value } = self;
         drop(key);
-        match value {
+        value.release();
+    }
+}
+
+impl AnyValue {
+    /// Drops the value; a scalar or a string without a call into the out-of-line drop
+    /// (which recurses into arrays and maps, and so is called even where the variant is
+    /// known from the line before).
+    #[inline(always)]
+    pub(crate) fn release(self) {
+        match self {
             AnyValue::Str(s) => drop(s),
             // They own nothing: forgetting them leaks nothing.
             v @ (AnyValue::Empty | AnyValue::Bool(_) | AnyValue::Int(_) | AnyValue::Double(_)) => {

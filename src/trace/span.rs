@@ -132,6 +132,7 @@ impl<'a> SpanBuilder<'a> {
                 // Key and value in registers: their variants stay known here, so a literal
                 // or scalar pair needs no drop code at all.
                 fields.set_leaf(&key, leaf, &inner.settings.limits);
+                value.release();
             } else {
                 fields.set_attribute(KeyValue { key, value }, &inner.settings.limits);
             }
