@@ -448,7 +448,7 @@ impl Shared {
         if encode_above == usize::MAX || (encode_above > 0 && depth <= encode_above) {
             match lane.tx.try_send((scope, Queued::Model(Box::new(record)))) {
                 Ok(()) => {
-                    self.queued(lane, T::SIGNAL, depth, false);
+                    self.queued(lane, T::SIGNAL, Some(depth), false);
                     return Ok(());
                 }
                 Err(e) => match e.into_inner() {
@@ -487,7 +487,7 @@ impl Shared {
         // Scope ids are below `MAX_SCOPES`, 2^16.
         let scope = u16::try_from(scope).unwrap_or(0);
         if lane.store.append(scope, record) {
-            self.queued(lane, T::SIGNAL, depth, true);
+            self.queued(lane, T::SIGNAL, Some(depth), true);
         } else {
             // 4 GiB or more: over any request bound, as the worker would find.
             lane.store.release(1);
@@ -498,14 +498,14 @@ impl Shared {
     }
 
     /// After a record is queued on a packed lane (in its store when `stored`), the queue
-    /// `depth` deep: sweeps if the worker is gone, wakes it if it sleeps idle (the store has
-    /// no channel to wake it) or a batch's worth is queued.
+    /// `depth` deep (when known): sweeps if the worker is gone, wakes it if it sleeps idle
+    /// (the store has no channel to wake it) or a batch's worth is queued.
     #[inline]
     fn queued<T: Record>(
         &self,
         lane: &Lane<T>,
         signal: crate::model::Signal,
-        depth: usize,
+        depth: Option<usize>,
         stored: bool,
     ) {
         // SeqCst: the handshake of `enqueue`; the store's append is published by its
@@ -518,7 +518,9 @@ impl Shared {
         if stored && self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::AcqRel) {
             let _ = self.wake_tx.try_send(());
         }
-        self.nudge_if_due(signal, depth);
+        if let Some(depth) = depth {
+            self.nudge_if_due(signal, depth);
+        }
     }
 
     /// Counts a record of `signal` offered; `false` (counted as dropped too) when the
@@ -579,11 +581,21 @@ impl Shared {
             return Err(RecordError::ShutDown(()));
         }
         if lane.packed {
-            let Some(depth) = lane.store.reserve() else {
-                self.queue_full_drop(T::SIGNAL);
-                return Err(RecordError::Full(()));
-            };
-            self.append_reserved(lane, scope, record, depth);
+            // Scope ids are below `MAX_SCOPES`, 2^16.
+            let id = u16::try_from(scope).unwrap_or(0);
+            match lane.store.push(id, record) {
+                store::Pushed::Queued(depth) => self.queued(lane, T::SIGNAL, depth, true),
+                store::Pushed::Full => {
+                    self.queue_full_drop(T::SIGNAL);
+                    return Err(RecordError::Full(()));
+                }
+                store::Pushed::TooLarge => {
+                    // 4 GiB or more: over any request bound, as the worker would find.
+                    let counters = self.counters.signal(T::SIGNAL);
+                    counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+                    counters.add_dropped(Reason::TooLarge, 1);
+                }
+            }
             return Ok(());
         }
         self.enqueue(lane, (scope, Queued::Encoded(record.into())))

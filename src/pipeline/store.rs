@@ -14,6 +14,14 @@
 //! appends (over the capacity it undoes the reservation and the record is dropped), and the
 //! worker gives slots back when it has moved a chunk's records into its batches. Records
 //! the worker has taken but not batched yet still count, so the bound bounds memory.
+//!
+//! [`Store::push`] reserves slots a few at a time: a shard takes a block of them from
+//! `depth` (a sixteenth of the free room, at most [`CREDIT_BLOCK`], one when the queue is
+//! nearly full) and spends it on its next records, so that threads appending at once do
+//! not all write `depth`, one cache line, on every record. The worker takes back what a
+//! shard has not spent whenever it takes the shard's chunks. Slots held unspent count as
+//! queued; there are at most half the free room of them, so the queue still fills to its
+//! capacity, give or take a slot per shard.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -27,6 +35,9 @@ pub(super) const CHUNK: usize = 32 * 1024;
 
 /// Bytes in front of each record in a chunk: scope id (`u16`) and length (`u32`).
 pub(super) const RECORD_HEADER: usize = 6;
+
+/// Slots a shard reserves at once at most ([`Store::push`]).
+const CREDIT_BLOCK: usize = 32;
 
 /// Chunks the worker keeps for reuse (besides the one spare in each shard).
 const WORKER_SPARES: usize = SHARDS;
@@ -61,6 +72,8 @@ pub(crate) fn shard_index() -> usize {
 struct Chunks {
     list: Vec<Vec<u8>>,
     spare: Option<Vec<u8>>,
+    /// Slots reserved in the store's depth and not spent yet ([`Store::push`]).
+    credit: usize,
 }
 
 /// A shard, alone on its cache lines (two, against adjacent-line prefetch).
@@ -130,6 +143,50 @@ impl Store {
         Some(before.saturating_add(1))
     }
 
+    /// Reserves a block of slots for a shard: how many, and the depth with them; `None`
+    /// when the store is full.
+    fn grab(&self) -> Option<(usize, usize)> {
+        let mut depth = self.depth.load(Ordering::Relaxed);
+        loop {
+            let free = self.capacity.checked_sub(depth).filter(|&f| f > 0)?;
+            let n = (free / (2 * SHARDS)).clamp(1, CREDIT_BLOCK);
+            match self.depth.compare_exchange_weak(
+                depth,
+                depth + n,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Some((n, depth + n)),
+                Err(now) => depth = now,
+            }
+        }
+    }
+
+    /// Appends `record` of scope `scope` to the calling thread's shard, reserving its slot
+    /// from the shard's block (see the module documentation).
+    pub(super) fn push(&self, scope: u16, record: &[u8]) -> Pushed {
+        if u32::try_from(record.len()).is_err() {
+            return Pushed::TooLarge;
+        }
+        let Some(shard) = self.shards.get(shard_index()) else {
+            return Pushed::Full;
+        };
+        let mut chunks = shard.lock();
+        let mut depth = None;
+        if chunks.credit == 0 {
+            match self.grab() {
+                Some((n, d)) => {
+                    chunks.credit = n;
+                    depth = Some(d);
+                }
+                None => return Pushed::Full,
+            }
+        }
+        chunks.credit -= 1;
+        Self::append_locked(shard, &mut chunks, scope, record);
+        Pushed::Queued(depth)
+    }
+
     /// Gives `n` slots back.
     #[inline]
     pub(super) fn release(&self, n: usize) {
@@ -145,14 +202,21 @@ impl Store {
     /// The append is published by the shard's lock: whoever locks the shard after this
     /// returns sees the record.
     pub(super) fn append(&self, scope: u16, record: &[u8]) -> bool {
-        let Ok(len) = u32::try_from(record.len()) else {
+        if u32::try_from(record.len()).is_err() {
             return false;
-        };
-        let need = record.len().saturating_add(RECORD_HEADER);
+        }
         let Some(shard) = self.shards.get(shard_index()) else {
             return false;
         };
         let mut chunks = shard.lock();
+        Self::append_locked(shard, &mut chunks, scope, record);
+        true
+    }
+
+    /// [`append`](Self::append) under the shard's lock, of a record under 4 GiB.
+    fn append_locked(shard: &Shard, chunks: &mut Chunks, scope: u16, record: &[u8]) {
+        let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
+        let need = record.len().saturating_add(RECORD_HEADER);
         let fits = chunks
             .list
             .last()
@@ -179,7 +243,6 @@ impl Store {
         if !shard.pending.load(Ordering::Relaxed) {
             shard.pending.store(true, Ordering::SeqCst);
         }
-        true
     }
 
     /// Moves the chunks of every shard with records into `out` (oldest first per shard),
@@ -196,6 +259,8 @@ impl Store {
             if chunks.spare.is_none() {
                 chunks.spare = spares.pop();
             }
+            // Unspent slots back to the queue.
+            self.release(std::mem::take(&mut chunks.credit));
         }
         out.len() > before
     }
@@ -209,6 +274,7 @@ impl Store {
                 let mut chunks = shard.lock();
                 shard.pending.store(false, Ordering::Relaxed);
                 chunks.spare = None;
+                self.release(std::mem::take(&mut chunks.credit));
                 std::mem::take(&mut chunks.list)
             };
             for chunk in &taken {
@@ -218,6 +284,17 @@ impl Store {
         self.release(removed);
         removed
     }
+}
+
+/// What [`Store::push`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pushed {
+    /// Appended; with the store's depth when this push reserved a block of slots.
+    Queued(Option<usize>),
+    /// The store is full: nothing appended.
+    Full,
+    /// 4 GiB or more, which no record header can describe: nothing appended.
+    TooLarge,
 }
 
 /// The record at `pos` in `chunk`: its scope id, its bytes, and where the next one starts.
@@ -366,6 +443,56 @@ mod tests {
         assert_eq!(store.depth(), 3, "a failed reservation is undone");
         store.release(1);
         assert_eq!(store.reserve(), Some(3));
+    }
+
+    #[test]
+    fn pushes_fill_the_capacity_exactly_and_no_further() {
+        let store = Store::new(1000);
+        let mut pushed = 0usize;
+        // Bounded: a push either queues or reports the store full.
+        for i in 0..2000u32 {
+            match store.push(7, &i.to_le_bytes()) {
+                Pushed::Queued(_) => pushed += 1,
+                Pushed::Full => break,
+                Pushed::TooLarge => panic!("4 bytes"),
+            }
+        }
+        assert_eq!(pushed, 1000, "one thread spends every slot it reserves");
+        assert_eq!(store.depth(), 1000);
+        assert_eq!(store.push(7, b"x"), Pushed::Full);
+        let mut cursor = Cursor::default();
+        let got = drain(&mut cursor, &store);
+        assert_eq!(got.len(), 1000);
+        assert_eq!(got[999], (7, 999u32.to_le_bytes().to_vec()));
+        assert_eq!(store.depth(), 0);
+        assert!(matches!(store.push(7, b"y"), Pushed::Queued(Some(_))));
+    }
+
+    #[test]
+    fn unspent_slots_go_back_when_the_worker_takes_a_shard() {
+        let store = Store::new(10_000);
+        let first = store.push(1, b"abc");
+        // A block of slots was reserved: the depth says more than one record.
+        let Pushed::Queued(Some(depth)) = first else {
+            panic!("the first push reserves a block: {first:?}");
+        };
+        assert!(depth > 1 && depth <= CREDIT_BLOCK, "{depth}");
+        assert_eq!(
+            store.push(1, b"def"),
+            Pushed::Queued(None),
+            "spent from the block"
+        );
+        let mut out = Vec::new();
+        assert!(store.take(&mut out, &mut Vec::new()));
+        assert_eq!(
+            store.depth(),
+            2,
+            "only the two records hold slots once taken"
+        );
+        // Near full, a shard reserves one slot at a time.
+        let small = Store::new(20);
+        assert_eq!(small.push(1, b"a"), Pushed::Queued(Some(1)));
+        assert_eq!(small.push(1, b"b"), Pushed::Queued(Some(2)));
     }
 
     #[test]
