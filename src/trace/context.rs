@@ -7,7 +7,7 @@ use alloc::borrow::Cow;
 use core::fmt;
 use core::marker::PhantomData;
 use core::str::FromStr;
-use std::cell::Cell;
+use std::cell::RefCell;
 
 /// W3C trace flag `sampled` (bit 0): the caller may have recorded the trace; spans with it
 /// are exported.
@@ -359,7 +359,10 @@ fn valid_value(value: &str) -> bool {
 // ---- the thread's current span context ------------------------------------------------
 
 thread_local! {
-    static CURRENT: Cell<Option<SpanContext>> = const { Cell::new(None) };
+    // A RefCell, not a Cell: reading the context (every span start) is a borrow, not a
+    // move out and back of the whole context. Only these three functions borrow it, and
+    // none calls out while borrowing, so a borrow never fails.
+    static CURRENT: RefCell<Option<SpanContext>> = const { RefCell::new(None) };
 }
 
 /// The calling thread's current span context: the one last entered with
@@ -371,12 +374,7 @@ thread_local! {
 /// ([`SpanBuilder::parent`](super::SpanBuilder::parent)).
 pub fn current_span_context() -> Option<SpanContext> {
     CURRENT
-        .try_with(|c| {
-            let v = c.take();
-            let out = v.clone();
-            c.set(v);
-            out
-        })
+        .try_with(|c| c.try_borrow().ok().and_then(|v| v.clone()))
         .ok()
         .flatten()
 }
@@ -385,7 +383,7 @@ pub fn current_span_context() -> Option<SpanContext> {
 /// dropped; the guard then restores what was current before.
 pub fn enter_context(context: SpanContext) -> ContextGuard {
     let previous = CURRENT
-        .try_with(|c| c.replace(Some(context)))
+        .try_with(|c| c.try_borrow_mut().ok().and_then(|mut v| v.replace(context)))
         .ok()
         .flatten();
     ContextGuard {
@@ -407,7 +405,11 @@ pub struct ContextGuard {
 impl Drop for ContextGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        let _ = CURRENT.try_with(|c| c.set(previous));
+        let _ = CURRENT.try_with(|c| {
+            if let Ok(mut v) = c.try_borrow_mut() {
+                *v = previous;
+            }
+        });
     }
 }
 

@@ -204,6 +204,9 @@ impl<'a> SpanBuilder<'a> {
     /// exporter cannot take. A disabled tracer makes no ids: its spans carry the parent's context (or
     /// the invalid one).
     pub fn start(self) -> ActiveSpan {
+        if self.fields.is_none() && self.extra.is_none() {
+            return self.start_unrecorded();
+        }
         let mut builder_fields = self.fields;
         let attributes = builder_fields
             .as_mut()
@@ -223,57 +226,23 @@ impl<'a> SpanBuilder<'a> {
         let inner = &self.tracer.inner;
         if inner.sender.is_none() {
             Fields::give_back(builder_fields);
-            return ActiveSpan {
-                context: parent.unwrap_or(SpanContext::INVALID),
-                recording: None,
-            };
+            return no_pipeline(parent);
         }
+        let Decided {
+            context,
+            decision,
+            parent_span_id,
+            parent_is_remote,
+        } = decide(inner, parent, &self.name, self.kind, &attributes, &links);
         let settings = &inner.settings;
-        let (trace_id, inherited_flags) = match &parent {
-            Some(p) => (p.trace_id, p.trace_flags & !TRACE_FLAG_SAMPLED),
-            None => new_trace_id(inner),
-        };
-        let decision = settings.sampler.should_sample(&SamplingParams {
-            parent: parent.as_ref(),
-            trace_id,
-            name: &self.name,
-            kind: self.kind,
-            attributes: &attributes,
-            links: &links,
-        });
-        let span_id = new_span_id(inner);
         let sampled = decision == SamplingDecision::RecordAndSample;
-        let trace_flags = inherited_flags | if sampled { TRACE_FLAG_SAMPLED } else { 0 };
-        let (parent_span_id, parent_is_remote, trace_state) = match parent {
-            Some(p) => (p.span_id, p.is_remote, p.trace_state),
-            None => (SpanId::INVALID, false, TraceState::EMPTY),
-        };
-        let context = SpanContext {
-            trace_id,
-            span_id,
-            trace_flags,
-            trace_state,
-            is_remote: false,
-        };
-        if decision == SamplingDecision::Drop {
+        let trace_flags = context.trace_flags;
+        if decision == SamplingDecision::Drop || self.shed {
             Fields::give_back(builder_fields);
-            return ActiveSpan {
-                context,
-                recording: None,
-            };
+            return unrecorded(inner, context, self.shed && sampled);
         }
-        if self.shed {
-            Fields::give_back(builder_fields);
-            if sampled {
-                if let Some(sender) = &inner.sender {
-                    sender.count_queue_full(Signal::Traces);
-                }
-            }
-            return ActiveSpan {
-                context,
-                recording: None,
-            };
-        }
+        let trace_id = context.trace_id;
+        let span_id = context.span_id;
 
         let limits = &settings.limits;
         let mut attributes = attributes;
@@ -340,6 +309,22 @@ impl<'a> SpanBuilder<'a> {
                 fields,
             }),
         }
+    }
+}
+
+impl SpanBuilder<'_> {
+    /// [`start`](Self::start) of a builder that holds nothing to record (the span is shed,
+    /// or its tracer records nothing) and was given no parent, link or start time: the
+    /// context alone, without the rest of `start`.
+    fn start_unrecorded(self) -> ActiveSpan {
+        let inner = &self.tracer.inner;
+        let parent = current_span_context().filter(SpanContext::is_valid);
+        if inner.sender.is_none() {
+            return no_pipeline(parent);
+        }
+        let d = decide(inner, parent, &self.name, self.kind, &[], &[]);
+        let shed = self.shed && d.decision == SamplingDecision::RecordAndSample;
+        unrecorded(inner, d.context, shed)
     }
 }
 
@@ -675,6 +660,82 @@ fn new_span_id(inner: &Inner) -> SpanId {
     }
 }
 
+/// A new span's context and sampling decision ([`decide`]), with what the span keeps of
+/// its parent.
+struct Decided {
+    context: SpanContext,
+    decision: SamplingDecision,
+    parent_span_id: SpanId,
+    parent_is_remote: bool,
+}
+
+/// Picks a new span's ids and asks the sampler: its context (`sampled` set by the
+/// decision). Not for a tracer without a pipeline ([`no_pipeline`]).
+#[inline(always)]
+fn decide(
+    inner: &Inner,
+    parent: Option<SpanContext>,
+    name: &str,
+    kind: SpanKind,
+    attributes: &[KeyValue],
+    links: &[Link],
+) -> Decided {
+    let (trace_id, inherited_flags) = match &parent {
+        Some(p) => (p.trace_id, p.trace_flags & !TRACE_FLAG_SAMPLED),
+        None => new_trace_id(inner),
+    };
+    let decision = inner.settings.sampler.should_sample(&SamplingParams {
+        parent: parent.as_ref(),
+        trace_id,
+        name,
+        kind,
+        attributes,
+        links,
+    });
+    let span_id = new_span_id(inner);
+    let sampled = decision == SamplingDecision::RecordAndSample;
+    let trace_flags = inherited_flags | if sampled { TRACE_FLAG_SAMPLED } else { 0 };
+    let (parent_span_id, parent_is_remote, trace_state) = match parent {
+        Some(p) => (p.span_id, p.is_remote, p.trace_state),
+        None => (SpanId::INVALID, false, TraceState::EMPTY),
+    };
+    Decided {
+        context: SpanContext {
+            trace_id,
+            span_id,
+            trace_flags,
+            trace_state,
+            is_remote: false,
+        },
+        decision,
+        parent_span_id,
+        parent_is_remote,
+    }
+}
+
+/// A span of a tracer without a pipeline (disabled): no ids of its own, it carries its
+/// parent's context (or the invalid one).
+fn no_pipeline(parent: Option<SpanContext>) -> ActiveSpan {
+    ActiveSpan {
+        context: parent.unwrap_or(SpanContext::INVALID),
+        recording: None,
+    }
+}
+
+/// A span that records nothing, of context `context`; `shed`: a sampled span the full
+/// queue sheds, counted as dropped now.
+fn unrecorded(inner: &Inner, context: SpanContext, shed: bool) -> ActiveSpan {
+    if shed {
+        if let Some(sender) = &inner.sender {
+            sender.count_queue_full(Signal::Traces);
+        }
+    }
+    ActiveSpan {
+        context,
+        recording: None,
+    }
+}
+
 fn make_link(
     context: &SpanContext,
     attributes: impl IntoIterator<Item = KeyValue>,
@@ -899,11 +960,22 @@ impl ActiveSpan {
         self.finish(Some(time));
     }
 
+    #[inline]
     fn finish(&mut self, time: Option<SystemTime>) {
-        let Some(mut r) = self.recording.take() else {
+        if self.recording.is_some() {
+            self.finish_recording(time);
+        }
+    }
+
+    /// [`finish`](Self::finish) of a recording span: works on the recording in place
+    /// (it is a few hundred bytes), then drops it there.
+    #[inline(never)]
+    fn finish_recording(&mut self, time: Option<SystemTime>) {
+        let Some(r) = self.recording.as_mut() else {
             return;
         };
         if !r.sampled {
+            self.recording = None;
             return;
         }
         let s = &mut r.span;
@@ -938,6 +1010,7 @@ impl ActiveSpan {
         s.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
         let (Some(sender), Some(scope)) = (&r.tracer.sender, r.tracer.scope_handle) else {
             Fields::give_back(r.fields.take());
+            self.recording = None;
             return;
         };
         // Full or shut down: already counted as dropped by the pipeline.
@@ -945,9 +1018,14 @@ impl ActiveSpan {
             Some(mut fields) => {
                 let _ = sender.send_encoded_span_bytes(scope, fields.finish(&r.span));
                 Fields::give_back(Some(fields));
+                self.recording = None;
             }
             None => {
-                let _ = sender.send_span_in(scope, r.span);
+                if let Some(r) = self.recording.take() {
+                    if let Some(sender) = &r.tracer.sender {
+                        let _ = sender.send_span_in(scope, r.span);
+                    }
+                }
             }
         }
     }
