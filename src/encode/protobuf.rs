@@ -528,31 +528,56 @@ impl<'a> Leaf<'a> {
             _ => None,
         }
     }
-
-    /// As an owned value.
-    pub(crate) fn to_value(self) -> AnyValue {
-        match self {
-            Leaf::Str(s) => {
-                AnyValue::Str(alloc::borrow::Cow::Owned(alloc::string::String::from(s)))
-            }
-            Leaf::Int(i) => AnyValue::Int(i),
-            Leaf::Double(d) => AnyValue::Double(d),
-            Leaf::Bool(b) => AnyValue::Bool(b),
-        }
-    }
 }
 
-/// Appends `key: value` as a `KeyValue` field `field` (below 16), the same bytes as
-/// [`key_value_field`], when its message is under 128 bytes (a one-byte length);
-/// `false`, and nothing written, otherwise.
-#[inline]
-pub(crate) fn short_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) -> bool {
-    Writer {
+/// Appends `key: value` as a `KeyValue` field `field`, the same bytes as
+/// [`key_value_field`] of the pair, at any length.
+#[inline(always)]
+pub(crate) fn leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
+    let mut w = Writer {
         out,
         sizes: &[],
         next: 0,
+    };
+    if !w.short_leaf(field, key.as_bytes(), value) {
+        long_leaf_field(field, key, value, out);
     }
-    .short_leaf(field, key.as_bytes(), value)
+}
+
+/// [`leaf_field`] of a pair whose message is 128 bytes or more.
+#[cold]
+#[inline(never)]
+fn long_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
+    let mut w = Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    };
+    // The AnyValue body, then the KeyValue body (fields 1 and 2, written even if empty).
+    let any = match value {
+        Leaf::Str(s) => len_field(1, s.len()),
+        Leaf::Int(i) => 1 + varint_len(i as u64),
+        Leaf::Double(_) => 9,
+        Leaf::Bool(_) => 2,
+    };
+    w.header(field, len_field(1, key.len()) + len_field(2, any));
+    w.bytes(1, key.as_bytes());
+    w.header(2, any);
+    match value {
+        Leaf::Str(s) => w.bytes(1, s.as_bytes()),
+        Leaf::Int(i) => {
+            w.key(3, VARINT);
+            w.varint(i as u64);
+        }
+        Leaf::Double(d) => {
+            w.key(4, FIXED64);
+            w.out.extend_from_slice(&d.to_bits().to_le_bytes());
+        }
+        Leaf::Bool(b) => {
+            w.key(2, VARINT);
+            w.out.push(u8::from(b));
+        }
+    }
 }
 
 /// [`key_value_field`] for the pairs its fast path does not take.

@@ -11,8 +11,8 @@ use super::sampler::{SamplingDecision, SamplingParams};
 use super::tracer::{Inner, Tracer};
 use crate::clock::unix_nanos;
 use crate::encode::protobuf::{
-    Leaf, close_field, find_key_value, fixed64_field, for_each_key, key_value_field, open_field,
-    put_record_header, short_leaf_field, span_fields, str_field, uint_field,
+    Leaf, close_field, find_key_value, fixed64_field, for_each_key, key_value_field, leaf_field,
+    open_field, put_record_header, span_fields, str_field, uint_field,
 };
 use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
@@ -473,46 +473,27 @@ impl Fields {
             (Leaf::Str(s), Some(limit)) => Leaf::Str(truncate_str(s, limit)),
             (value, _) => value,
         };
-        let hash = key_hash(key.as_bytes());
-        let bit = 1u64 << (hash >> 58);
-        if self.keys & bit != 0 && self.may_hold(hash) {
-            // The key may be there already (its value is then replaced in place): the
-            // general path.
-            self.insert(
-                &KeyValue::new(Str::Owned(key.into()), value.to_value()),
-                limits,
-            );
-            return;
-        }
-        if self.count() >= limits.attribute_count {
-            self.dropped_attributes = self.dropped_attributes.saturating_add(1);
-            return;
-        }
-        let n = self.count();
-        if !short_leaf_field(ATTRIBUTES, key, value, &mut self.buf) {
-            key_value_field(
-                ATTRIBUTES,
-                &KeyValue::new(Str::Owned(key.into()), value.to_value()),
-                &mut self.buf,
-            );
-        }
-        self.keys |= bit;
-        if let Some(tag) = self.tags.as_mut().and_then(|tags| tags.get_mut(n)) {
-            *tag = key_tag(hash);
-        }
-        self.attributes = self.attributes.saturating_add(1);
+        self.put(key, limits, |out| leaf_field(ATTRIBUTES, key, value, out));
     }
 
     /// Sets `kv` (within the value length limit already) under the count limit.
     #[inline]
     fn insert(&mut self, kv: &KeyValue, limits: &SpanLimits) {
-        let hash = key_hash(kv.key.as_bytes());
+        self.put(&kv.key, limits, |out| key_value_field(ATTRIBUTES, kv, out));
+    }
+
+    /// Sets the attribute `key` that `write` appends (as a `Span.attributes` field): in
+    /// place of the key's earlier value if it is there, else at the end while the count
+    /// limit allows (else it is counted dropped).
+    #[inline(always)]
+    fn put(&mut self, key: &str, limits: &SpanLimits, write: impl Fn(&mut Vec<u8>)) {
+        let hash = key_hash(key.as_bytes());
         let bit = 1u64 << (hash >> 58);
         if self.keys & bit != 0 && self.may_hold(hash) {
             let body = self.buf.get(HEADER_ROOM..).unwrap_or(&[]);
-            if let Some(range) = find_key_value(body, ATTRIBUTES, &kv.key) {
+            if let Some(range) = find_key_value(body, ATTRIBUTES, key) {
                 let mut one = Vec::new();
-                key_value_field(ATTRIBUTES, kv, &mut one);
+                write(&mut one);
                 self.buf
                     .splice(range.start + HEADER_ROOM..range.end + HEADER_ROOM, one);
                 return;
@@ -527,7 +508,7 @@ impl Fields {
         if let Some(tag) = self.tags.as_mut().and_then(|tags| tags.get_mut(n)) {
             *tag = key_tag(hash);
         }
-        key_value_field(ATTRIBUTES, kv, &mut self.buf);
+        write(&mut self.buf);
         self.attributes = self.attributes.saturating_add(1);
     }
 
