@@ -61,7 +61,11 @@
 //!   (about 37 MiB for `Q` = 100,000 and the default batch of 512). A record's queue slot
 //!   is given back once the worker has moved it into a batch (in bulk, before an export),
 //!   so records taken from the store and not yet batched still count against
-//!   `queue_capacity`.
+//!   `queue_capacity`. A sending thread reserves store slots a block at a time (a
+//!   sixteenth of the free room, at most 32, one at a time near capacity) and the worker
+//!   takes unspent ones back whenever it takes that thread's shard, so slots reserved and
+//!   not yet spent never exceed half of what was free: the bound above holds, and a full
+//!   queue is full to within a slot or so per sending thread.
 //! * **The worker**: the batch in hand (up to `max_batch_records` records, bounded by
 //!   `max_batch_bytes`), the request body (its encoded size, at most `max_batch_bytes`,
 //!   4 MiB by default; about 186 KiB for 512 workload spans), the compressed body when
