@@ -532,6 +532,7 @@ impl<'a> Leaf<'a> {
 
 /// Appends `key: value` as a `KeyValue` field `field`, the same bytes as
 /// [`key_value_field`] of the pair, at any length.
+#[cfg(feature = "std")]
 #[inline(always)]
 pub(crate) fn leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
     let mut w = Writer {
@@ -545,6 +546,7 @@ pub(crate) fn leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u
 }
 
 /// [`leaf_field`] of a pair whose message is 128 bytes or more.
+#[cfg(feature = "std")]
 #[cold]
 #[inline(never)]
 fn long_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {

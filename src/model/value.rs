@@ -64,6 +64,7 @@ impl KeyValue {
     /// Drops the pair; a scalar or borrowed value (most attributes) without a call into
     /// [`AnyValue`]'s drop, which is out of line (it recurses into arrays and maps) and
     /// so is called even where the variant is known from the line before.
+    #[cfg(feature = "std")]
     #[inline(always)]
     pub(crate) fn release(self) {
         let KeyValue { key, value } = self;
@@ -76,6 +77,7 @@ impl AnyValue {
     /// Drops the value; a scalar or a string without a call into the out-of-line drop
     /// (which recurses into arrays and maps, and so is called even where the variant is
     /// known from the line before).
+    #[cfg(feature = "std")]
     #[inline(always)]
     pub(crate) fn release(self) {
         match self {
