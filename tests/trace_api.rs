@@ -324,6 +324,64 @@ fn limits_drop_and_count_with(exporter: &Exporter, collector: &Collector) {
     assert_eq!(s.links[0].dropped_attributes_count, 1);
 }
 
+/// The state a span builds up (attributes, key masks and tags, events, drop counts) is
+/// kept in per-thread pooled buffers between spans: a span made after a crowded, limited
+/// one on the same thread carries none of it.
+#[test]
+fn a_span_after_a_limited_one_starts_clean() {
+    let collector = Collector::start();
+    let exporter = exporter(&collector);
+    let limits = SpanLimits {
+        attribute_count: 40,
+        attributes_per_event: 1,
+        ..SpanLimits::default()
+    };
+    let tracer = tracer_with(
+        &exporter,
+        TraceSettings {
+            sampler: Sampler::AlwaysOn,
+            limits,
+            id_generator: None,
+        },
+    );
+    for round in 0..3 {
+        // 50 keys (past the 32 tagged ones, and over the count limit), a duplicate,
+        // and an event over its attribute limit.
+        let mut b = tracer.span(format!("crowded-{round}"));
+        for i in 0..50 {
+            b = b.attr(format!("key.{i:02}"), i);
+        }
+        let mut crowded = b.attr("key.07", "again").start();
+        crowded.add_event("e", [KeyValue::new("x", 1), KeyValue::new("y", 2)]);
+        crowded.end();
+        let mut plain = tracer
+            .span(format!("plain-{round}"))
+            .attr("key.07", 7)
+            .start();
+        plain.add_event("f", []);
+        plain.end();
+    }
+    let spans = spans(&exporter, &collector);
+    for round in 0..3 {
+        let c = find(&spans, &format!("crowded-{round}"));
+        assert_eq!(c.attributes.len(), 40);
+        assert_eq!(c.dropped_attributes_count, 10);
+        assert_eq!(attr(&c.attributes, "key.07").cloned(), text("again"));
+        assert_eq!(c.events[0].dropped_attributes_count, 1);
+        let p = find(&spans, &format!("plain-{round}"));
+        assert_eq!(p.attributes.len(), 1, "round {round}");
+        assert_eq!(
+            attr(&p.attributes, "key.07").cloned(),
+            Some(Value::IntValue(7))
+        );
+        assert_eq!(p.dropped_attributes_count, 0, "round {round}");
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.events[0].name, "f");
+        assert_eq!(p.events[0].dropped_attributes_count, 0);
+        assert_eq!(p.dropped_events_count, 0);
+    }
+}
+
 #[test]
 fn characters_not_bytes_are_counted_when_truncating() {
     let collector = Collector::start();
