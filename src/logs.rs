@@ -51,9 +51,7 @@
 
 use crate::clock::unix_nanos;
 pub(crate) use crate::clock::unix_nanos_now;
-use crate::encode::protobuf::{
-    close_field, key_value_field, log_record_fields, open_field, put_record_header,
-};
+use crate::encode::protobuf::{key_value_field, log_record_fields, put_record_header};
 use crate::model::{
     AnyValue, Attributes, InstrumentationScope, KeyValue, LogRecord, Severity, SpanId, Str, TraceId,
 };
@@ -434,20 +432,9 @@ impl LogRecordBuilder<'_> {
                 complete(&mut record, unix_nanos_now);
                 // The other fields after the attributes, the header in the room in front.
                 log_record_fields(&record, &mut fields);
-                let result = match put_record_header(LOG_RECORDS, HEADER_ROOM, &mut fields) {
-                    Some(start) => {
-                        sender.send_encoded_log_bytes(*scope, fields.get(start..).unwrap_or(&[]))
-                    }
-                    None => {
-                        // 2 MiB or more: copy behind a header of its own.
-                        let body = fields.get(HEADER_ROOM..).unwrap_or(&[]);
-                        let mut whole = Vec::with_capacity(body.len() + 8);
-                        let at = open_field(LOG_RECORDS, &mut whole);
-                        whole.extend_from_slice(body);
-                        close_field(at, &mut whole);
-                        sender.send_encoded_log_bytes(*scope, &whole)
-                    }
-                };
+                let start = put_record_header(LOG_RECORDS, HEADER_ROOM, &mut fields);
+                let result =
+                    sender.send_encoded_log_bytes(*scope, fields.get(start..).unwrap_or(&[]));
                 crate::scratch::give_back_buffer(fields);
                 result
             }

@@ -1,23 +1,41 @@
 //! Per-thread scratch space for instrumentation that encodes records as they are built
-//! (spans, log records): a small pool of byte buffers.
+//! (spans, log records): small pools of buffers, kept per thread so that taking and giving
+//! back is a thread-local borrow.
 
 use alloc::vec::Vec;
+use core::cell::RefCell;
+use std::thread::LocalKey;
+
+/// Items a pool keeps per thread.
+const KEPT: usize = 8;
+/// The largest buffer a pool keeps (a larger one is freed when given back).
+pub(crate) const KEPT_BUFFER_BYTES: usize = 16 * 1024;
 
 std::thread_local! {
     /// Field buffers of finished records, for the next records built on this thread.
-    static BUFFERS: core::cell::RefCell<Vec<Vec<u8>>> = const { core::cell::RefCell::new(Vec::new()) };
+    static BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Buffers kept per thread, and the largest kept.
-const KEPT_BUFFERS: usize = 8;
-const KEPT_BUFFER_BYTES: usize = 16 * 1024;
-
-pub(crate) fn take_buffer() -> Vec<u8> {
-    BUFFERS
-        .try_with(|b| b.try_borrow_mut().ok().and_then(|mut b| b.pop()))
+/// An item from this thread's `pool`, if it holds one (none during thread teardown).
+pub(crate) fn pop<T: 'static>(pool: &'static LocalKey<RefCell<Vec<T>>>) -> Option<T> {
+    pool.try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
         .ok()
         .flatten()
-        .unwrap_or_else(|| Vec::with_capacity(512))
+}
+
+/// Keeps `item` in this thread's `pool` unless it holds enough (then it is dropped).
+pub(crate) fn push<T: 'static>(pool: &'static LocalKey<RefCell<Vec<T>>>, item: T) {
+    let _ = pool.try_with(|p| {
+        if let Ok(mut p) = p.try_borrow_mut() {
+            if p.len() < KEPT {
+                p.push(item);
+            }
+        }
+    });
+}
+
+pub(crate) fn take_buffer() -> Vec<u8> {
+    pop(&BUFFERS).unwrap_or_else(|| Vec::with_capacity(512))
 }
 
 pub(crate) fn give_back_buffer(mut buf: Vec<u8>) {
@@ -25,11 +43,5 @@ pub(crate) fn give_back_buffer(mut buf: Vec<u8>) {
         return;
     }
     buf.clear();
-    let _ = BUFFERS.try_with(|b| {
-        if let Ok(mut b) = b.try_borrow_mut() {
-            if b.len() < KEPT_BUFFERS {
-                b.push(buf);
-            }
-        }
-    });
+    push(&BUFFERS, buf);
 }

@@ -324,6 +324,25 @@ fn limits_drop_and_count_with(exporter: &Exporter, collector: &Collector) {
     assert_eq!(s.links[0].dropped_attributes_count, 1);
 }
 
+/// A span of 2 MiB or more: its header no longer fits the room kept in front of its
+/// fields, which then move to make room; it still decodes whole.
+#[test]
+fn a_span_over_two_mebibytes_decodes_whole() {
+    let collector = Collector::start();
+    let exporter = exporter(&collector);
+    let tracer = tracer_with(&exporter, always_on());
+    let huge = "s".repeat(2 * 1024 * 1024 + 10);
+    tracer.span("huge").attr("big", huge.clone()).start().end();
+    tracer.span("after").attr("k", 1).start().end();
+    let spans = spans(&exporter, &collector);
+    let s = find(&spans, "huge");
+    assert_eq!(attr(&s.attributes, "big").cloned(), text(&huge));
+    assert_eq!(
+        attr(&find(&spans, "after").attributes, "k").cloned(),
+        Some(Value::IntValue(1))
+    );
+}
+
 /// The state a span builds up (attributes, key masks and tags, events, drop counts) is
 /// kept in per-thread pooled buffers between spans: a span made after a crowded, limited
 /// one on the same thread carries none of it.

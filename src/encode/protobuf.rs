@@ -211,15 +211,10 @@ impl ProtoEncoder {
     /// [`key_value_field`] does the same without an encoder, allocating scratch space only
     /// for array and map values.
     pub fn key_value_field(&mut self, field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
-        let mut w = Writer {
-            out,
-            sizes: &[],
-            next: 0,
-        };
-        if w.short_leaf_key_value(field, kv) {
+        if let Some(leaf) = Leaf::of(&kv.value) {
+            leaf_field(field, &kv.key, leaf, out);
             return;
         }
-        let out = w.out;
         self.sizes.clear();
         key_value_len(kv, 1, &mut self.sizes);
         let mut w = Writer {
@@ -490,49 +485,63 @@ impl Record for EncodedRecords<'_> {
 ///     assert_eq!(a, b);
 /// }
 /// ```
-#[inline]
+#[inline(always)]
 pub fn key_value_field(field: u32, kv: &KeyValue, out: &mut Vec<u8>) {
-    let mut w = Writer {
-        out,
-        sizes: &[],
-        next: 0,
-    };
-    if !w.short_leaf_key_value(field, kv) {
-        key_value_field_slow(field, kv, out);
+    match Leaf::of(&kv.value) {
+        Some(leaf) => leaf_field(field, &kv.key, leaf, out),
+        None => key_value_field_slow(field, kv, out),
     }
 }
 
-/// A string or scalar value, borrowed: what most attributes hold, passed in registers
-/// where an [`AnyValue`] would be passed in memory.
+/// A value that is not an array or a map, borrowed: what most attributes hold, passed in
+/// registers where an [`AnyValue`] would be passed in memory.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Leaf<'a> {
+    /// `AnyValue::Empty`.
+    Empty,
     /// `AnyValue::Str`.
     Str(&'a str),
+    /// `AnyValue::Bool`.
+    Bool(bool),
     /// `AnyValue::Int`.
     Int(i64),
     /// `AnyValue::Double`.
     Double(f64),
-    /// `AnyValue::Bool`.
-    Bool(bool),
+    /// `AnyValue::Bytes`.
+    Bytes(&'a [u8]),
 }
 
 impl<'a> Leaf<'a> {
-    /// The leaf `v` is, if it is one.
+    /// The leaf `v` is; `None` for an array or a map.
     #[inline(always)]
     pub(crate) fn of(v: &'a AnyValue) -> Option<Leaf<'a>> {
         match v {
+            AnyValue::Empty => Some(Leaf::Empty),
             AnyValue::Str(s) => Some(Leaf::Str(s)),
+            AnyValue::Bool(b) => Some(Leaf::Bool(*b)),
             AnyValue::Int(i) => Some(Leaf::Int(*i)),
             AnyValue::Double(d) => Some(Leaf::Double(*d)),
-            AnyValue::Bool(b) => Some(Leaf::Bool(*b)),
-            _ => None,
+            AnyValue::Bytes(b) => Some(Leaf::Bytes(b)),
+            AnyValue::Array(_) | AnyValue::KvList(_) => None,
+        }
+    }
+
+    /// The body of its `AnyValue` message.
+    #[inline]
+    fn body_len(self) -> usize {
+        match self {
+            Leaf::Empty => 0,
+            Leaf::Str(x) => len_field(1, x.len()),
+            Leaf::Bool(_) => 2,
+            Leaf::Int(i) => 1 + varint_len(i as u64),
+            Leaf::Double(_) => 9,
+            Leaf::Bytes(b) => len_field(7, b.len()),
         }
     }
 }
 
-/// Appends `key: value` as a `KeyValue` field `field`, the same bytes as
-/// [`key_value_field`] of the pair, at any length.
-#[cfg(feature = "std")]
+/// Appends `key: value` as a `KeyValue` field `field`: the bytes [`key_value_field`] writes
+/// for the pair.
 #[inline(always)]
 pub(crate) fn leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
     let mut w = Writer {
@@ -545,41 +554,17 @@ pub(crate) fn leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u
     }
 }
 
-/// [`leaf_field`] of a pair whose message is 128 bytes or more.
-#[cfg(feature = "std")]
+/// [`leaf_field`] of a pair the short form does not take (out of line: the writer on the
+/// fast path stays in registers).
 #[cold]
 #[inline(never)]
 fn long_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
-    let mut w = Writer {
+    Writer {
         out,
         sizes: &[],
         next: 0,
-    };
-    // The AnyValue body, then the KeyValue body (fields 1 and 2, written even if empty).
-    let any = match value {
-        Leaf::Str(s) => len_field(1, s.len()),
-        Leaf::Int(i) => 1 + varint_len(i as u64),
-        Leaf::Double(_) => 9,
-        Leaf::Bool(_) => 2,
-    };
-    w.header(field, len_field(1, key.len()) + len_field(2, any));
-    w.bytes(1, key.as_bytes());
-    w.header(2, any);
-    match value {
-        Leaf::Str(s) => w.bytes(1, s.as_bytes()),
-        Leaf::Int(i) => {
-            w.key(3, VARINT);
-            w.varint(i as u64);
-        }
-        Leaf::Double(d) => {
-            w.key(4, FIXED64);
-            w.out.extend_from_slice(&d.to_bits().to_le_bytes());
-        }
-        Leaf::Bool(b) => {
-            w.key(2, VARINT);
-            w.out.push(u8::from(b));
-        }
     }
+    .long_leaf_key_value(field, key, value);
 }
 
 /// [`key_value_field`] for the pairs its fast path does not take.
@@ -698,35 +683,58 @@ pub fn uint_field(tag: u32, v: u64, out: &mut Vec<u8>) {
 
 /// Writes the key and length of field `tag` holding `buf[reserved..]` into the end of the
 /// first `reserved` bytes of `buf` (kept free for it), and returns where the field now
-/// starts: `buf[start..]` is the whole field. `None` when the header needs more than
-/// `reserved` bytes.
+/// starts: `buf[start..]` is the whole field. When the header needs more than `reserved`
+/// bytes (a field of 2 MiB or more behind 4 bytes), `buf` grows at the front to make room
+/// and the field starts at 0.
 ///
 /// ```
 /// use otlp_sync::encode::protobuf::put_record_header;
 /// let mut buf = vec![0, 0, 0, 0, b'h', b'i'];
-/// let start = put_record_header(2, 4, &mut buf).unwrap();
+/// let start = put_record_header(2, 4, &mut buf);
+/// assert_eq!(&buf[start..], &[0x12, 2, b'h', b'i']);
+/// // No room kept: the header is inserted.
+/// let mut buf = vec![b'h', b'i'];
+/// let start = put_record_header(2, 0, &mut buf);
 /// assert_eq!(&buf[start..], &[0x12, 2, b'h', b'i']);
 /// ```
-pub fn put_record_header(tag: u32, reserved: usize, buf: &mut [u8]) -> Option<usize> {
-    let len = buf.len().checked_sub(reserved)?;
-    let mut head = [0u8; 16];
+pub fn put_record_header(tag: u32, reserved: usize, buf: &mut Vec<u8>) -> usize {
+    let reserved = reserved.min(buf.len());
+    let len = buf.len() - reserved;
+    let mut head = [0u8; 20];
     let mut n = 0;
     for v in [u64::from((tag << 3) | LEN), len as u64] {
         let mut v = v;
         loop {
             let byte = (v & 0x7f) as u8;
             v >>= 7;
-            *head.get_mut(n)? = if v == 0 { byte } else { byte | 0x80 };
+            if let Some(b) = head.get_mut(n) {
+                *b = if v == 0 { byte } else { byte | 0x80 };
+            }
             n += 1;
             if v == 0 {
                 break;
             }
         }
     }
-    let start = reserved.checked_sub(n)?;
-    buf.get_mut(start..reserved)?
-        .copy_from_slice(head.get(..n)?);
-    Some(start)
+    let head = head.get(..n).unwrap_or(&[]);
+    match (reserved.checked_sub(n), buf.get_mut(..reserved)) {
+        (Some(start), Some(room)) => {
+            if let Some(room) = room.get_mut(start..) {
+                room.copy_from_slice(head);
+            }
+            start
+        }
+        _ => header_in_front(head, reserved, buf),
+    }
+}
+
+/// [`put_record_header`] when the header does not fit the room kept (a record of 2 MiB or
+/// more behind 4 bytes): the body moves to make room.
+#[cold]
+#[inline(never)]
+fn header_in_front(head: &[u8], reserved: usize, buf: &mut Vec<u8>) -> usize {
+    buf.splice(..reserved, head.iter().copied());
+    0
 }
 
 /// The byte range, within `buf` (a run of length-delimited fields, as
@@ -1054,15 +1062,7 @@ fn any_value_len<S: Sizes>(v: &AnyValue, depth: usize, s: &mut S) -> usize {
 /// Body of a leaf (non-composite) `AnyValue`; `0` for composites, which never get here.
 #[inline(always)]
 fn leaf_any_value_len(v: &AnyValue) -> usize {
-    match v {
-        AnyValue::Empty => 0,
-        AnyValue::Str(x) => len_field(1, x.len()),
-        AnyValue::Bool(_) => 2,
-        AnyValue::Int(i) => 1 + varint_len(*i as u64),
-        AnyValue::Double(_) => 9,
-        AnyValue::Bytes(b) => len_field(7, b.len()),
-        AnyValue::Array(_) | AnyValue::KvList(_) => 0,
-    }
+    Leaf::of(v).map_or(0, Leaf::body_len)
 }
 
 fn resource_group_len<T: Record, S: Sizes>(g: &ResourceGroup<'_, T>, s: &mut S) -> usize {
@@ -1542,7 +1542,8 @@ impl Writer<'_> {
     }
 
     fn key_value(&mut self, tag: u32, kv: &KeyValue, depth: usize) {
-        if self.short_leaf_key_value(tag, kv) {
+        if let Some(leaf) = Leaf::of(&kv.value) {
+            self.leaf_key_value(tag, &kv.key, leaf);
             return;
         }
         let n = match leaf_key_value_len(kv, depth) {
@@ -1554,20 +1555,47 @@ impl Writer<'_> {
         self.any_value(2, &kv.value, depth);
     }
 
+    /// A `KeyValue` whose value is a leaf, as field `tag`: by [`short_leaf`](Self::short_leaf)
+    /// when it takes the pair, else in full.
+    #[inline(always)]
+    fn leaf_key_value(&mut self, tag: u32, key: &str, value: Leaf<'_>) {
+        if !self.short_leaf(tag, key.as_bytes(), value) {
+            self.long_leaf_key_value(tag, key, value);
+        }
+    }
+
+    /// [`leaf_key_value`](Self::leaf_key_value) of any pair, with varint lengths.
+    fn long_leaf_key_value(&mut self, tag: u32, key: &str, value: Leaf<'_>) {
+        self.header(tag, str_len(1, key) + len_field(2, value.body_len()));
+        self.str(1, key);
+        self.leaf_value(2, value);
+    }
+
+    /// An `AnyValue` message holding a leaf, as field `tag` (written even when empty).
+    #[inline(always)]
+    fn leaf_value(&mut self, tag: u32, value: Leaf<'_>) {
+        self.header(tag, value.body_len());
+        match value {
+            Leaf::Empty => {}
+            Leaf::Str(x) => self.bytes(1, x.as_bytes()),
+            Leaf::Bool(b) => {
+                self.key(2, VARINT);
+                self.out.push(u8::from(b));
+            }
+            Leaf::Int(i) => {
+                self.key(3, VARINT);
+                self.varint(i as u64);
+            }
+            Leaf::Double(d) => self.fixed64_always(4, d.to_bits()),
+            Leaf::Bytes(b) => self.bytes(7, b),
+        }
+    }
+
     /// The common attribute, written with a few fixed-size copies: a non-empty key and a
     /// string, integer, double or boolean value whose key-value message is under 128
     /// bytes (every length then takes one byte), as field `tag` below 16. Writes the same
     /// bytes as the general path; returns `false`, having written nothing, for any other
     /// pair.
-    #[inline(always)]
-    fn short_leaf_key_value(&mut self, tag: u32, kv: &KeyValue) -> bool {
-        match Leaf::of(&kv.value) {
-            Some(value) => self.short_leaf(tag, kv.key.as_bytes(), value),
-            None => false,
-        }
-    }
-
-    /// [`short_leaf_key_value`](Self::short_leaf_key_value) of a key and a leaf value.
     #[inline(always)]
     fn short_leaf(&mut self, tag: u32, key: &[u8], value: Leaf<'_>) -> bool {
         let k = key.len();
@@ -1625,6 +1653,7 @@ impl Writer<'_> {
                 // AnyValue { bool_value (2) }
                 self.out.extend_from_slice(&[0x12, 2, 0x10, u8::from(b)]);
             }
+            Leaf::Empty | Leaf::Bytes(_) => return false,
         }
         true
     }
@@ -1650,23 +1679,11 @@ impl Writer<'_> {
                 self.header(6, n);
                 self.kvs(1, kvs, depth + 1);
             }
-            leaf => {
-                self.header(tag, leaf_any_value_len(leaf));
-                match leaf {
-                    AnyValue::Str(x) => self.bytes(1, x.as_bytes()),
-                    AnyValue::Bool(b) => {
-                        self.key(2, VARINT);
-                        self.out.push(u8::from(*b));
-                    }
-                    AnyValue::Int(i) => {
-                        self.key(3, VARINT);
-                        self.varint(*i as u64);
-                    }
-                    AnyValue::Double(d) => self.fixed64_always(4, d.to_bits()),
-                    AnyValue::Bytes(b) => self.bytes(7, b),
-                    AnyValue::Empty | AnyValue::Array(_) | AnyValue::KvList(_) => {}
-                }
-            }
+            leaf => match Leaf::of(leaf) {
+                Some(leaf) => self.leaf_value(tag, leaf),
+                // Not reached: composites are the arms above.
+                None => self.header(tag, 0),
+            },
         }
     }
 

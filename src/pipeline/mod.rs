@@ -442,63 +442,73 @@ impl Shared {
         record: T,
         encode_above: usize,
     ) -> Result<(), RecordError<T>> {
-        let Some(depth) = lane.store.reserve() else {
-            // Full: the record is not encoded.
-            self.queue_full_drop(T::SIGNAL);
-            return Err(RecordError::Full(record));
-        };
         let mut record = record;
-        // `depth` counts this record: it is the depth before it, plus one.
-        if encode_above == usize::MAX || (encode_above > 0 && depth <= encode_above) {
+        // A plain load decides: the threshold is a rate, not a bound.
+        if encode_above == usize::MAX || lane.store.depth() < encode_above {
+            // A model value: a store slot (the queue bound counts both), then the channel.
+            let Some(depth) = lane.store.reserve() else {
+                self.queue_full_drop(T::SIGNAL);
+                return Err(RecordError::Full(record));
+            };
             match lane.tx.try_send((scope, Queued::Model(Box::new(record)))) {
                 Ok(()) => {
                     self.queued(lane, T::SIGNAL, Some(depth), false);
                     return Ok(());
                 }
-                Err(e) => match e.into_inner() {
-                    (_, Queued::Model(back)) => record = *back,
-                    // Not reached: only model values were sent.
-                    (_, Queued::Encoded(_)) => {
-                        lane.store.release(1);
-                        self.queue_full_drop(T::SIGNAL);
-                        return Ok(());
+                Err(e) => {
+                    lane.store.release(1);
+                    match e.into_inner() {
+                        (_, Queued::Model(back)) => record = *back,
+                        // Not reached: only model values were sent.
+                        (_, Queued::Encoded(_)) => {
+                            self.queue_full_drop(T::SIGNAL);
+                            return Ok(());
+                        }
                     }
-                },
+                }
             }
             if encode_above == usize::MAX {
                 // Not reached (the channel has room for every slot): counted all the same.
-                lane.store.release(1);
                 self.queue_full_drop(T::SIGNAL);
                 return Err(RecordError::Full(record));
             }
             // The channel is full of model values: this one goes encoded.
         }
-        encode_here(&record, |bytes| {
-            self.append_reserved(lane, scope, bytes, depth)
-        });
-        // The model value is freed here, on the thread that made it.
-        Ok(())
+        if lane.store.is_full() {
+            // Spare the encoding.
+            self.queue_full_drop(T::SIGNAL);
+            return Err(RecordError::Full(record));
+        }
+        // The model value is freed on the thread that made it, after the copy.
+        match encode_here(&record, |bytes| self.push_bytes(lane, scope, bytes)) {
+            Ok(()) => Ok(()),
+            Err(_) => Err(RecordError::Full(record)),
+        }
     }
 
-    /// Appends an encoded record to a packed lane's store, in a slot reserved at `depth`.
-    fn append_reserved<T: Record>(
+    /// Appends an encoded record, counted offered, to a packed lane's store.
+    fn push_bytes<T: Record>(
         &self,
         lane: &Lane<T>,
         scope: ScopeId,
         record: &[u8],
-        depth: usize,
-    ) {
+    ) -> Result<(), RecordError<()>> {
         // Scope ids are below `MAX_SCOPES`, 2^16.
-        let scope = u16::try_from(scope).unwrap_or(0);
-        if lane.store.append(scope, record) {
-            self.queued(lane, T::SIGNAL, Some(depth), true);
-        } else {
-            // 4 GiB or more: over any request bound, as the worker would find.
-            lane.store.release(1);
-            let counters = self.counters.signal(T::SIGNAL);
-            counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-            counters.add_dropped(Reason::TooLarge, 1);
+        let id = u16::try_from(scope).unwrap_or(0);
+        match lane.store.push(id, record) {
+            store::Pushed::Queued(depth) => self.queued(lane, T::SIGNAL, depth, true),
+            store::Pushed::Full => {
+                self.queue_full_drop(T::SIGNAL);
+                return Err(RecordError::Full(()));
+            }
+            store::Pushed::TooLarge => {
+                // 4 GiB or more: over any request bound, as the worker would find.
+                let counters = self.counters.signal(T::SIGNAL);
+                counters.not_delivered.fetch_add(1, Ordering::SeqCst);
+                counters.add_dropped(Reason::TooLarge, 1);
+            }
         }
+        Ok(())
     }
 
     /// After a record is queued on a packed lane (in its store when `stored`), the queue
@@ -585,22 +595,7 @@ impl Shared {
             return Err(RecordError::ShutDown(()));
         }
         if lane.packed {
-            // Scope ids are below `MAX_SCOPES`, 2^16.
-            let id = u16::try_from(scope).unwrap_or(0);
-            match lane.store.push(id, record) {
-                store::Pushed::Queued(depth) => self.queued(lane, T::SIGNAL, depth, true),
-                store::Pushed::Full => {
-                    self.queue_full_drop(T::SIGNAL);
-                    return Err(RecordError::Full(()));
-                }
-                store::Pushed::TooLarge => {
-                    // 4 GiB or more: over any request bound, as the worker would find.
-                    let counters = self.counters.signal(T::SIGNAL);
-                    counters.not_delivered.fetch_add(1, Ordering::SeqCst);
-                    counters.add_dropped(Reason::TooLarge, 1);
-                }
-            }
-            return Ok(());
+            return self.push_bytes(lane, scope, record);
         }
         self.enqueue(lane, (scope, Queued::Encoded(record.into())))
             .map_err(|_| RecordError::Full(()))
@@ -1471,8 +1466,8 @@ mod tests {
         // offered, then appends after the worker's last drain.
         let counters = shared.counters.signal(crate::model::Signal::Traces);
         counters.offered.add(1);
-        let depth = shared.traces.store.reserve().expect("room");
-        shared.append_reserved(&shared.traces, DEFAULT_SCOPE, &[0x12, 0x00], depth);
+        let pushed = shared.push_bytes(&shared.traces, DEFAULT_SCOPE, &[0x12, 0x00]);
+        assert!(pushed.is_ok());
         let stats = shared.counters.snapshot();
         assert_eq!(stats.traces.dropped.shutdown, 1);
         assert_eq!(stats.traces.queued, 0);

@@ -10,10 +10,10 @@
 //! into its batches, and hands emptied chunks back to the shards (at most one spare per
 //! shard, [`SHARDS`] more held by the worker), so a steady flow allocates nothing.
 //!
-//! The queue bound is a record count, [`Store::depth`]: a producer reserves a slot before it
-//! appends (over the capacity it undoes the reservation and the record is dropped), and the
-//! worker gives slots back when it has moved a chunk's records into its batches. Records
-//! the worker has taken but not batched yet still count, so the bound bounds memory.
+//! The queue bound is a record count, [`Store::depth`]: a record takes a slot as it is
+//! appended (none free: it is dropped), and the worker gives slots back when it has moved
+//! a chunk's records into its batches. Records the worker has taken but not batched yet
+//! still count, so the bound bounds memory.
 //!
 //! [`Store::push`] reserves slots a few at a time: a shard takes a block of them from
 //! `depth` (a sixteenth of the free room, at most [`CREDIT_BLOCK`], one when the queue is
@@ -127,8 +127,9 @@ impl Store {
         self.depth() >= self.capacity
     }
 
-    /// Reserves a slot for one record: the depth with it, or `None` (nothing changed) when
-    /// the store is full.
+    /// Reserves a slot for one record queued elsewhere (a model value sent on the lane's
+    /// channel, which the store's depth counts too): the depth with it, or `None` (nothing
+    /// changed) when the store is full.
     #[inline]
     pub(super) fn reserve(&self) -> Option<usize> {
         // A plain load first: a full queue is not written to by every dropped record.
@@ -195,25 +196,8 @@ impl Store {
         }
     }
 
-    /// Appends `record` of scope `scope` to the calling thread's shard, in a slot already
-    /// [`reserve`](Self::reserve)d. `false` (nothing appended) for a record of 4 GiB or
-    /// more, which no header can describe.
-    ///
-    /// The append is published by the shard's lock: whoever locks the shard after this
-    /// returns sees the record.
-    pub(super) fn append(&self, scope: u16, record: &[u8]) -> bool {
-        if u32::try_from(record.len()).is_err() {
-            return false;
-        }
-        let Some(shard) = self.shards.get(shard_index()) else {
-            return false;
-        };
-        let mut chunks = shard.lock();
-        Self::append_locked(shard, &mut chunks, scope, record);
-        true
-    }
-
-    /// [`append`](Self::append) under the shard's lock, of a record under 4 GiB.
+    /// Appends `record` under the shard's lock, of a record under 4 GiB. The append is
+    /// published by the shard's lock: whoever locks the shard after this sees the record.
     fn append_locked(shard: &Shard, chunks: &mut Chunks, scope: u16, record: &[u8]) {
         let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
         let need = record.len().saturating_add(RECORD_HEADER);
@@ -420,8 +404,10 @@ mod tests {
         let mut cursor = Cursor::default();
         assert!(cursor.next(&store).is_none());
         for i in 0..5u8 {
-            assert_eq!(store.reserve(), Some(usize::from(i) + 1));
-            assert!(store.append(u16::from(i), &vec![i; usize::from(i) * 3]));
+            assert_eq!(
+                store.push(u16::from(i), &vec![i; usize::from(i) * 3]),
+                Pushed::Queued(Some(usize::from(i) + 1))
+            );
         }
         assert_eq!(store.depth(), 5);
         let got = drain(&mut cursor, &store);
@@ -499,8 +485,7 @@ mod tests {
     fn taken_records_hold_their_slots_until_read_out() {
         let store = Store::new(4);
         for _ in 0..4 {
-            store.reserve();
-            assert!(store.append(1, b"abc"));
+            assert!(matches!(store.push(1, b"abc"), Pushed::Queued(_)));
         }
         let mut cursor = Cursor::default();
         assert_eq!(
@@ -520,12 +505,9 @@ mod tests {
     fn an_oversized_record_gets_its_own_chunk() {
         let store = Store::new(4);
         let big = vec![7u8; CHUNK * 2];
-        store.reserve();
-        assert!(store.append(2, b"small"));
-        store.reserve();
-        assert!(store.append(3, &big));
-        store.reserve();
-        assert!(store.append(4, b"after"));
+        assert!(matches!(store.push(2, b"small"), Pushed::Queued(_)));
+        assert!(matches!(store.push(3, &big), Pushed::Queued(_)));
+        assert!(matches!(store.push(4, b"after"), Pushed::Queued(_)));
         let mut cursor = Cursor::default();
         let got = drain(&mut cursor, &store);
         assert_eq!(got.len(), 3);
@@ -545,8 +527,7 @@ mod tests {
         let per_round = 3 * CHUNK / (record.len() + RECORD_HEADER);
         for _ in 0..10 {
             for _ in 0..per_round {
-                assert!(store.reserve().is_some());
-                assert!(store.append(9, &record));
+                assert!(matches!(store.push(9, &record), Pushed::Queued(_)));
             }
             assert_eq!(drain(&mut cursor, &store).len(), per_round);
             assert_eq!(store.depth(), 0);
@@ -561,10 +542,9 @@ mod tests {
     fn sweep_counts_and_frees_everything() {
         let store = Store::new(100);
         for _ in 0..7 {
-            store.reserve();
-            assert!(store.append(0, b"x"));
+            assert!(matches!(store.push(0, b"x"), Pushed::Queued(_)));
         }
-        // A reservation without an append yet stays counted.
+        // A slot held for a model value on the channel stays counted.
         store.reserve();
         assert_eq!(store.sweep(), 7);
         assert_eq!(store.depth(), 1);
@@ -579,8 +559,7 @@ mod tests {
                 let store = std::sync::Arc::clone(&store);
                 std::thread::spawn(move || {
                     for i in 0..2000u32 {
-                        assert!(store.reserve().is_some());
-                        assert!(store.append(t, &i.to_le_bytes()));
+                        assert!(matches!(store.push(t, &i.to_le_bytes()), Pushed::Queued(_)));
                     }
                 })
             })

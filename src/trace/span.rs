@@ -18,6 +18,7 @@ use crate::model::{
     AnyValue, Event, KeyValue, Link, SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE,
     SPAN_FLAGS_CONTEXT_IS_REMOTE, Signal, Span, SpanId, SpanKind, Status, StatusCode, Str, TraceId,
 };
+use crate::scratch;
 use alloc::sync::Arc;
 use core::cell::RefCell;
 use core::fmt;
@@ -50,8 +51,6 @@ pub struct SpanBuilder<'a> {
     fields: Option<Box<Fields>>,
     extra: Option<Box<Extra>>,
     kind: SpanKind,
-    /// Whether anything given here can end up recorded.
-    keep: bool,
     /// The export queue was full when the builder was made: the span will not be recorded.
     shed: bool,
 }
@@ -97,14 +96,12 @@ impl<'a> SpanBuilder<'a> {
                 .sender
                 .as_ref()
                 .is_some_and(|s| s.queue_full(Signal::Traces));
-        let keep = may_record && !shed;
         SpanBuilder {
-            keep,
             shed,
             tracer,
             name,
             kind: SpanKind::Internal,
-            fields: keep.then(Fields::take),
+            fields: (may_record && !shed).then(Fields::take),
             extra: None,
         }
     }
@@ -162,7 +159,7 @@ impl<'a> SpanBuilder<'a> {
         context: &SpanContext,
         attributes: impl IntoIterator<Item = KeyValue>,
     ) -> Self {
-        if self.keep {
+        if self.fields.is_some() {
             if let Some(link) = make_link(context, attributes) {
                 self.extra().links.push(link);
             }
@@ -310,9 +307,7 @@ impl<'a> SpanBuilder<'a> {
             }),
         }
     }
-}
 
-impl SpanBuilder<'_> {
     /// [`start`](Self::start) of a builder that holds nothing to record (the span is shed,
     /// or its tracer records nothing) and was given no parent, link or start time: the
     /// context alone, without the rest of `start`.
@@ -348,6 +343,25 @@ fn key_tag(hash: u64) -> u16 {
     ((hash ^ (hash >> 32)).wrapping_mul(0xbf58_476d_1ce4_e5b9) >> 48) as u16
 }
 
+/// Replaces the `KeyValue` field `field` of key `key` in `buf[from..]` (a run of fields)
+/// with what `write` writes, in place; `false`, and nothing changed, when the key is not
+/// there.
+fn replace_in(
+    buf: &mut Vec<u8>,
+    from: usize,
+    field: u32,
+    key: &str,
+    write: impl Fn(&mut Vec<u8>),
+) -> bool {
+    let Some(range) = find_key_value(buf.get(from..).unwrap_or(&[]), field, key) else {
+        return false;
+    };
+    let mut one = Vec::new();
+    write(&mut one);
+    buf.splice(range.start + from..range.end + from, one);
+    true
+}
+
 /// Attributes and events of a span that is sent encoded, encoded as they are recorded.
 struct Fields {
     /// [`HEADER_ROOM`] bytes, then `Span` fields 9 (attributes) and 11 (events) in the
@@ -381,37 +395,27 @@ std::thread_local! {
     static SPARE_FIELDS: RefCell<Vec<Box<Fields>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Boxes [`SPARE_FIELDS`] keeps, and the largest buffer it keeps.
-const KEPT_FIELDS: usize = 8;
-const KEPT_FIELD_BYTES: usize = 16 * 1024;
-
 impl Fields {
-    /// Empty fields, from this thread's spares when it has one.
-    fn take() -> Box<Fields> {
-        let spare = SPARE_FIELDS
-            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p.pop()))
-            .ok()
-            .flatten();
-        match spare {
-            Some(mut f) => {
-                f.buf.extend_from_slice(&[0; HEADER_ROOM]);
-                f
-            }
-            None => {
-                let mut buf = Vec::with_capacity(512);
-                buf.extend_from_slice(&[0; HEADER_ROOM]);
-                Box::new(Fields {
-                    buf,
-                    attributes: 0,
-                    dropped_attributes: 0,
-                    keys: 0,
-                    tags: None,
-                    events: 0,
-                    event_attributes_dropped: false,
-                    model: Vec::new(),
-                })
-            }
+    /// Empty fields around `buf`.
+    fn with_buf(buf: Vec<u8>) -> Fields {
+        Fields {
+            buf,
+            attributes: 0,
+            dropped_attributes: 0,
+            keys: 0,
+            tags: None,
+            events: 0,
+            event_attributes_dropped: false,
+            model: Vec::new(),
         }
+    }
+
+    /// Empty fields, from this thread's spares when it has some.
+    fn take() -> Box<Fields> {
+        let mut f = scratch::pop(&SPARE_FIELDS)
+            .unwrap_or_else(|| Box::new(Fields::with_buf(Vec::with_capacity(512))));
+        f.buf.extend_from_slice(&[0; HEADER_ROOM]);
+        f
     }
 
     /// Attributes in `buf`.
@@ -420,13 +424,12 @@ impl Fields {
         self.attributes as usize
     }
 
-    /// Returns the fields, emptied, to this thread's spares (unless it holds enough, or
-    /// the buffer grew large).
+    /// Returns the fields, emptied, to this thread's spares (unless the buffer grew large).
     fn give_back(fields: Option<Box<Fields>>) {
         let Some(mut f) = fields else {
             return;
         };
-        if f.buf.capacity() > KEPT_FIELD_BYTES || !f.model.is_empty() {
+        if f.buf.capacity() > scratch::KEPT_BUFFER_BYTES || !f.model.is_empty() {
             return;
         }
         f.buf.clear();
@@ -436,41 +439,25 @@ impl Fields {
         f.tags = None;
         f.events = 0;
         f.event_attributes_dropped = false;
-        let _ = SPARE_FIELDS.try_with(|p| {
-            if let Ok(mut p) = p.try_borrow_mut() {
-                if p.len() < KEPT_FIELDS {
-                    p.push(f);
-                }
-            }
-        });
+        scratch::push(&SPARE_FIELDS, f);
     }
 
     /// Sets one attribute under the limits: replaces the value of a key already there
     /// (it keeps its position), adds a new one while the count limit allows, else counts
     /// it dropped.
-    #[inline]
-    fn set_attribute(&mut self, kv: KeyValue, limits: &SpanLimits) {
-        self.set_attribute_ref(&kv, limits);
-    }
-
-    /// [`set_attribute`](Self::set_attribute) of a borrowed pair (copied only when a value
-    /// length limit is set).
-    fn set_attribute_ref(&mut self, kv: &KeyValue, limits: &SpanLimits) {
-        match limits.attribute_value_length {
-            None => self.insert(kv, limits),
-            Some(limit) => {
-                let mut kv = kv.clone();
-                truncate_value(&mut kv.value, limit);
-                self.insert(&kv, limits);
-            }
+    fn set_attribute(&mut self, mut kv: KeyValue, limits: &SpanLimits) {
+        if let Some(limit) = limits.attribute_value_length {
+            truncate_value(&mut kv.value, limit);
         }
+        self.insert(&kv, limits);
     }
 
-    /// [`set_attribute`](Self::set_attribute) of a string or scalar value.
+    /// [`set_attribute`](Self::set_attribute) of a value that is not an array or a map.
     #[inline(never)]
     fn set_leaf(&mut self, key: &str, value: Leaf<'_>, limits: &SpanLimits) {
         let value = match (value, limits.attribute_value_length) {
             (Leaf::Str(s), Some(limit)) => Leaf::Str(truncate_str(s, limit)),
+            (Leaf::Bytes(b), Some(limit)) => Leaf::Bytes(b.get(..limit).unwrap_or(b)),
             (value, _) => value,
         };
         self.put(key, limits, |out| leaf_field(ATTRIBUTES, key, value, out));
@@ -489,15 +476,11 @@ impl Fields {
     fn put(&mut self, key: &str, limits: &SpanLimits, write: impl Fn(&mut Vec<u8>)) {
         let hash = key_hash(key.as_bytes());
         let bit = 1u64 << (hash >> 58);
-        if self.keys & bit != 0 && self.may_hold(hash) {
-            let body = self.buf.get(HEADER_ROOM..).unwrap_or(&[]);
-            if let Some(range) = find_key_value(body, ATTRIBUTES, key) {
-                let mut one = Vec::new();
-                write(&mut one);
-                self.buf
-                    .splice(range.start + HEADER_ROOM..range.end + HEADER_ROOM, one);
-                return;
-            }
+        if self.keys & bit != 0
+            && self.may_hold(hash)
+            && replace_in(&mut self.buf, HEADER_ROOM, ATTRIBUTES, key, &write)
+        {
+            return;
         }
         if self.count() >= limits.attribute_count {
             self.dropped_attributes = self.dropped_attributes.saturating_add(1);
@@ -564,24 +547,13 @@ impl Fields {
                 truncate_value(&mut kv.value, limit);
             }
             let bit = key_bit(&kv.key);
-            let replaced = keys & bit != 0 && {
-                let mine = buf.get(first..).unwrap_or(&[]);
-                match find_key_value(mine, 3, &kv.key) {
-                    Some(range) => {
-                        let mut one = Vec::new();
-                        key_value_field(3, &kv, &mut one);
-                        buf.splice(range.start + first..range.end + first, one);
-                        true
-                    }
-                    None => false,
-                }
-            };
-            if replaced {
-            } else if count >= limits.attributes_per_event {
+            let write = |out: &mut Vec<u8>| key_value_field(3, &kv, out);
+            let replaced = keys & bit != 0 && replace_in(buf, first, 3, &kv.key, write);
+            if !replaced && count >= limits.attributes_per_event {
                 dropped = dropped.saturating_add(1);
-            } else {
+            } else if !replaced {
                 keys |= bit;
-                key_value_field(3, &kv, buf);
+                write(buf);
                 count += 1;
             }
             kv.release();
@@ -596,18 +568,7 @@ impl Fields {
     /// record's bytes.
     fn finish(&mut self, span: &Span) -> &[u8] {
         span_fields(span, &mut self.buf);
-        let start = match put_record_header(SPANS, HEADER_ROOM, &mut self.buf) {
-            Some(start) => start,
-            None => {
-                // 2 MiB or more: the header does not fit in front; copy behind a new one.
-                let mut whole = Vec::with_capacity(self.buf.len() + 8);
-                let at = open_field(SPANS, &mut whole);
-                whole.extend_from_slice(self.buf.get(HEADER_ROOM..).unwrap_or(&[]));
-                close_field(at, &mut whole);
-                self.buf = whole;
-                0
-            }
-        };
+        let start = put_record_header(SPANS, HEADER_ROOM, &mut self.buf);
         self.buf.get(start..).unwrap_or(&[])
     }
 }
