@@ -460,13 +460,23 @@ impl Fields {
             (Leaf::Bytes(b), Some(limit)) => Leaf::Bytes(b.get(..limit).unwrap_or(b)),
             (value, _) => value,
         };
-        self.put(key, limits, |out| leaf_field(ATTRIBUTES, key, value, out));
+        self.put(
+            key,
+            limits,
+            #[inline(always)]
+            |out| leaf_field(ATTRIBUTES, key, value, out),
+        );
     }
 
     /// Sets `kv` (within the value length limit already) under the count limit.
     #[inline]
     fn insert(&mut self, kv: &KeyValue, limits: &SpanLimits) {
-        self.put(&kv.key, limits, |out| key_value_field(ATTRIBUTES, kv, out));
+        self.put(
+            &kv.key,
+            limits,
+            #[inline(always)]
+            |out| key_value_field(ATTRIBUTES, kv, out),
+        );
     }
 
     /// Sets the attribute `key` that `write` appends (as a `Span.attributes` field): in
@@ -547,13 +557,13 @@ impl Fields {
                 truncate_value(&mut kv.value, limit);
             }
             let bit = key_bit(&kv.key);
-            let write = |out: &mut Vec<u8>| key_value_field(3, &kv, out);
-            let replaced = keys & bit != 0 && replace_in(buf, first, 3, &kv.key, write);
+            let replaced = keys & bit != 0
+                && replace_in(buf, first, 3, &kv.key, |out| key_value_field(3, &kv, out));
             if !replaced && count >= limits.attributes_per_event {
                 dropped = dropped.saturating_add(1);
             } else if !replaced {
                 keys |= bit;
-                write(buf);
+                key_value_field(3, &kv, buf);
                 count += 1;
             }
             kv.release();
