@@ -1529,6 +1529,25 @@ impl Writer<'_> {
         }
     }
 
+    /// The trace and span id fields (1 and 2) of a span, each omitted when all zero; in
+    /// one copy when both are set.
+    #[inline(always)]
+    fn ids(&mut self, trace_id: &[u8; 16], span_id: &[u8; 8]) {
+        if u128::from_ne_bytes(*trace_id) != 0 && u64::from_ne_bytes(*span_id) != 0 {
+            let mut b = [0u8; 28];
+            b[0] = (1 << 3) | LEN as u8;
+            b[1] = 16;
+            b[2..18].copy_from_slice(trace_id);
+            b[18] = (2 << 3) | LEN as u8;
+            b[19] = 8;
+            b[20..].copy_from_slice(span_id);
+            self.out.extend_from_slice(&b);
+        } else {
+            self.id(1, trace_id);
+            self.id(2, span_id);
+        }
+    }
+
     /// Repeated `KeyValue` field `tag` of a record, resource or scope (values at depth 1).
     fn attrs(&mut self, tag: u32, attrs: &[KeyValue]) {
         self.kvs(tag, attrs, 1);
@@ -1724,14 +1743,24 @@ impl Writer<'_> {
 
     /// A span's fields, without its own tag and length.
     fn span_fields(&mut self, sp: &Span) {
-        self.id(1, sp.trace_id.as_bytes());
-        self.id(2, sp.span_id.as_bytes());
+        self.ids(sp.trace_id.as_bytes(), sp.span_id.as_bytes());
         self.str(3, &sp.trace_state);
         self.id(4, sp.parent_span_id.as_bytes());
         self.str(5, &sp.name);
         self.int32(6, sp.kind as i32);
-        self.fixed64(7, sp.start_time_unix_nano);
-        self.fixed64(8, sp.end_time_unix_nano);
+        let (start, end) = (sp.start_time_unix_nano, sp.end_time_unix_nano);
+        if start != 0 && end != 0 {
+            // Fields 7 and 8 (fixed64) in one copy.
+            let mut b = [0u8; 18];
+            b[0] = (7 << 3) | FIXED64 as u8;
+            b[1..9].copy_from_slice(&start.to_le_bytes());
+            b[9] = (8 << 3) | FIXED64 as u8;
+            b[10..].copy_from_slice(&end.to_le_bytes());
+            self.out.extend_from_slice(&b);
+        } else {
+            self.fixed64(7, start);
+            self.fixed64(8, end);
+        }
         self.attrs(9, &sp.attributes);
         self.uint(10, u64::from(sp.dropped_attributes_count));
         for e in &sp.events {
