@@ -233,8 +233,21 @@ pub(crate) fn set_attribute(
 
 /// Applies the limits to a whole list in place (later duplicates replace earlier values,
 /// which keep their position). Returns how many were dropped. Cheap when the list already
-/// fits: one pass of key comparisons, no allocation.
+/// fits: one pass of key comparisons, no allocation; no call at all when it is empty.
+#[inline]
 pub(crate) fn apply_to_list(
+    attributes: &mut Vec<KeyValue>,
+    count_limit: usize,
+    length_limit: Option<usize>,
+) -> u32 {
+    if attributes.is_empty() {
+        return 0;
+    }
+    apply_to_items(attributes, count_limit, length_limit)
+}
+
+/// [`apply_to_list`] of a list that is not empty.
+fn apply_to_items(
     attributes: &mut Vec<KeyValue>,
     count_limit: usize,
     length_limit: Option<usize>,
