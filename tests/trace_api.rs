@@ -1078,3 +1078,94 @@ fn duplicates_among_many_attributes_are_replaced() {
         );
     }
 }
+
+/// A span keeps its state in a box from a per-thread pool that the next span on the
+/// thread reuses: nothing of a busy span (remote parent and trace state, status, links,
+/// events over the limit, a new name, an explicit end time) may show in the plain span
+/// started after it, for a tracer that encodes attributes in the builder (`AlwaysOn`)
+/// and for one whose sampler reads attributes (kept as values until the start), with a
+/// recorded but unsampled span in between.
+#[test]
+fn a_span_after_a_busy_one_inherits_nothing_from_the_pool() {
+    for (label, sampler) in [
+        ("always-on", Sampler::AlwaysOn),
+        (
+            "custom",
+            Sampler::Custom(Arc::new(RecordOnlyForName("quiet"))),
+        ),
+    ] {
+        let collector = Collector::start();
+        let exporter = exporter(&collector);
+        let tracer = tracer_with(
+            &exporter,
+            TraceSettings {
+                sampler,
+                limits: SpanLimits {
+                    event_count: 1,
+                    ..SpanLimits::default()
+                },
+                id_generator: None,
+            },
+        );
+        let parent = remote_context(true, "k=v");
+        let linked = remote_context(false, "");
+        let end = SystemTime::now() + Duration::from_secs(5);
+        for round in 0..3 {
+            let mut busy = tracer
+                .span("busy-draft")
+                .kind(SpanKind::Server)
+                .parent(&parent)
+                .attr("busy", true)
+                .start();
+            busy.add_link(&linked, [KeyValue::new("why", "retry")]);
+            busy.add_event("first", [KeyValue::new("n", 1)]);
+            busy.add_event("second", []);
+            busy.set_status(StatusCode::Error, "boom");
+            busy.update_name(format!("busy-{round}"));
+            busy.end_at(end);
+            let mut quiet = tracer.span("quiet").attr("q", 1).start();
+            quiet.set_status(StatusCode::Error, "quiet boom");
+            quiet.end();
+            tracer.span(format!("plain-{round}")).start().end();
+        }
+        let spans = spans(&exporter, &collector);
+        let end_nanos = end.duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+        for round in 0..3 {
+            let b = find(&spans, &format!("busy-{round}"));
+            assert_eq!(b.trace_state, "k=v", "{label}");
+            assert_eq!(b.links.len(), 1, "{label}");
+            assert_eq!(b.events.len(), 1, "{label}");
+            assert_eq!(b.dropped_events_count, 1, "{label}");
+            assert_eq!(b.status.as_ref().map(|s| s.message.as_str()), Some("boom"));
+            assert_eq!(b.end_time_unix_nano, end_nanos, "{label}");
+            assert_eq!(b.flags & IS_REMOTE, IS_REMOTE, "{label}");
+
+            let p = find(&spans, &format!("plain-{round}"));
+            assert!(p.attributes.is_empty(), "{label} round {round}");
+            assert!(
+                p.links.is_empty() && p.events.is_empty(),
+                "{label} round {round}"
+            );
+            assert_eq!(p.dropped_events_count, 0, "{label}");
+            assert_eq!(p.dropped_links_count, 0, "{label}");
+            assert_eq!(p.dropped_attributes_count, 0, "{label}");
+            assert!(p.trace_state.is_empty(), "{label} round {round}");
+            assert!(p.parent_span_id.is_empty(), "{label} round {round}");
+            assert_ne!(
+                p.trace_id, b.trace_id,
+                "{label}: a new root has its own trace"
+            );
+            assert_eq!(p.kind, PKind::Internal as i32, "{label}");
+            assert_eq!(p.flags & IS_REMOTE, 0, "{label}");
+            let status = p.status.clone().unwrap_or_default();
+            assert_eq!(status.code, PCode::Unset as i32, "{label} round {round}");
+            assert!(status.message.is_empty(), "{label} round {round}");
+            assert!(p.start_time_unix_nano > 0, "{label}");
+            assert!(p.end_time_unix_nano >= p.start_time_unix_nano, "{label}");
+            assert!(p.end_time_unix_nano < end_nanos, "{label}");
+        }
+        let quiet_exported = spans.iter().filter(|s| s.name == "quiet").count();
+        let want = if label == "custom" { 0 } else { 3 };
+        assert_eq!(quiet_exported, want, "{label}");
+    }
+}

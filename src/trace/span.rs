@@ -265,45 +265,39 @@ impl<'a> SpanBuilder<'a> {
             0
         };
         // Attributes the fields dropped are added to the count when the span ends.
-        let fields = match builder_fields {
-            Some(fields) if inner.encode_in_builder => Some(fields),
-            Some(mut fields) if sampled && inner.encode_spans => {
-                // Encode the (limited, deduplicated) attributes now; the model keeps none.
-                for kv in attributes.drain(..) {
-                    fields.push_new(kv);
-                }
-                Some(fields)
+        let mut data = builder_fields.unwrap_or_else(Fields::take);
+        data.encoded = if inner.encode_in_builder {
+            true
+        } else if sampled && inner.encode_spans {
+            // Encode the (limited, deduplicated) attributes now; the model keeps none.
+            for kv in attributes.drain(..) {
+                data.push_new(kv);
             }
-            other => {
-                Fields::give_back(other);
-                None
-            }
+            true
+        } else {
+            false
         };
-        let span = Span {
-            trace_id,
-            span_id,
-            trace_state: context.trace_state.to_str(),
-            parent_span_id,
-            flags: u32::from(trace_flags) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | remote,
-            name: self.name,
-            kind: self.kind,
-            start_time_unix_nano: unix_nanos(start_time.unwrap_or_else(SystemTime::now)),
-            end_time_unix_nano: 0,
-            attributes,
-            dropped_attributes_count,
-            events: Vec::new(),
-            dropped_events_count: 0,
-            links,
-            dropped_links_count: u32::try_from(dropped_links_count).unwrap_or(u32::MAX),
-            status: Status::default(),
-        };
+        data.sampled = sampled;
+        // The pooled span is a default one (`give_back`): set what differs, field by field,
+        // rather than drop it whole for a new one.
+        let s = &mut data.span;
+        s.trace_id = trace_id;
+        s.span_id = span_id;
+        s.trace_state = context.trace_state.to_str();
+        s.parent_span_id = parent_span_id;
+        s.flags = u32::from(trace_flags) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | remote;
+        s.name = self.name;
+        s.kind = self.kind;
+        s.start_time_unix_nano = unix_nanos(start_time.unwrap_or_else(SystemTime::now));
+        s.attributes = attributes;
+        s.dropped_attributes_count = dropped_attributes_count;
+        s.links = links;
+        s.dropped_links_count = u32::try_from(dropped_links_count).unwrap_or(u32::MAX);
         ActiveSpan {
             context,
             recording: Some(Recording {
-                span,
-                sampled,
                 tracer: self.tracer.local_inner(),
-                fields,
+                data,
             }),
         }
     }
@@ -362,7 +356,9 @@ fn replace_in(
     true
 }
 
-/// Attributes and events of a span that is sent encoded, encoded as they are recorded.
+/// What a span records, in a box from a per-thread pool: a builder's attributes, then
+/// the started span. Its attributes and events are encoded as they are recorded when the
+/// span is sent encoded (`encoded`), else they are kept in `span`.
 struct Fields {
     /// [`HEADER_ROOM`] bytes, then `Span` fields 9 (attributes) and 11 (events) in the
     /// order they were recorded; at the end the other fields and, in front, the header.
@@ -386,6 +382,13 @@ struct Fields {
     /// A builder's attributes as given, when they are not encoded as given (empty once the
     /// span starts).
     model: Vec<KeyValue>,
+    /// The started span; without attributes and events when `encoded`.
+    span: Span,
+    /// The span is sampled: it is exported when it ends.
+    sampled: bool,
+    /// Attributes and events are in `buf` (a sampled span of a tracer whose pipeline
+    /// takes spans encoded).
+    encoded: bool,
 }
 
 std::thread_local! {
@@ -407,6 +410,9 @@ impl Fields {
             events: 0,
             event_attributes_dropped: false,
             model: Vec::new(),
+            span: Span::default(),
+            sampled: false,
+            encoded: false,
         }
     }
 
@@ -439,6 +445,10 @@ impl Fields {
         f.tags = None;
         f.events = 0;
         f.event_attributes_dropped = false;
+        // Nothing of the span outlives it in the pool.
+        f.span = Span::default();
+        f.sampled = false;
+        f.encoded = false;
         scratch::push(&SPARE_FIELDS, f);
     }
 
@@ -576,8 +586,8 @@ impl Fields {
 
     /// Appends the span's other fields and writes its header in front: the finished
     /// record's bytes.
-    fn finish(&mut self, span: &Span) -> &[u8] {
-        span_fields(span, &mut self.buf);
+    fn finish(&mut self) -> &[u8] {
+        span_fields(&self.span, &mut self.buf);
         let start = put_record_header(SPANS, HEADER_ROOM, &mut self.buf);
         self.buf.get(start..).unwrap_or(&[])
     }
@@ -706,30 +716,29 @@ fn make_link(
     })
 }
 
-/// What a recording span holds.
+/// What a recording span holds: two pointers, so that an [`ActiveSpan`] is small to
+/// move and to drop.
 struct Recording {
-    /// The span; without attributes and events when `fields` holds them.
-    span: Span,
-    sampled: bool,
     tracer: Arc<Inner>,
-    /// Attributes and events encoded as recorded (a sampled span of a tracer whose
-    /// pipeline takes spans encoded).
-    fields: Option<Box<Fields>>,
+    /// The span and what is recorded into it.
+    data: Box<Fields>,
 }
 
 impl Recording {
     /// Sets one attribute under the limits, in the model or in the encoded fields.
     fn set_attribute(&mut self, kv: KeyValue) {
         let limits = &self.tracer.settings.limits;
-        match &mut self.fields {
-            Some(fields) => fields.set_attribute(kv, limits),
-            None => set_attribute(
-                &mut self.span.attributes,
-                &mut self.span.dropped_attributes_count,
+        let d = &mut *self.data;
+        if d.encoded {
+            d.set_attribute(kv, limits);
+        } else {
+            set_attribute(
+                &mut d.span.attributes,
+                &mut d.span.dropped_attributes_count,
                 kv,
                 limits.attribute_count,
                 limits.attribute_value_length,
-            ),
+            );
         }
     }
 }
@@ -751,7 +760,8 @@ impl fmt::Debug for ActiveSpan {
         let mut d = f.debug_struct("ActiveSpan");
         d.field("context", &self.context);
         if let Some(r) = &self.recording {
-            d.field("span", &r.span).field("sampled", &r.sampled);
+            d.field("span", &r.data.span)
+                .field("sampled", &r.data.sampled);
         }
         d.finish()
     }
@@ -815,16 +825,18 @@ impl ActiveSpan {
             return;
         };
         let limits = &r.tracer.settings.limits;
-        let events = r
-            .fields
-            .as_ref()
-            .map_or(r.span.events.len(), |f| f.events as usize);
+        let d = &mut *r.data;
+        let events = if d.encoded {
+            d.events as usize
+        } else {
+            d.span.events.len()
+        };
         if events >= limits.event_count {
-            r.span.dropped_events_count = r.span.dropped_events_count.saturating_add(1);
+            d.span.dropped_events_count = d.span.dropped_events_count.saturating_add(1);
             return;
         }
-        if let Some(fields) = &mut r.fields {
-            fields.add_event(unix_nanos(time), &name.into(), attributes, limits);
+        if d.encoded {
+            d.add_event(unix_nanos(time), &name.into(), attributes, limits);
             return;
         }
         let mut attributes: Vec<KeyValue> = attributes.into_iter().collect();
@@ -833,11 +845,11 @@ impl ActiveSpan {
             limits.attributes_per_event,
             limits.attribute_value_length,
         );
-        if r.span.events.capacity() == 0 {
+        if d.span.events.capacity() == 0 {
             // Most spans have few events: start with room for exactly one.
-            r.span.events.reserve_exact(1);
+            d.span.events.reserve_exact(1);
         }
-        r.span.events.push(Event {
+        d.span.events.push(Event {
             time_unix_nano: unix_nanos(time),
             name: name.into(),
             attributes,
@@ -859,8 +871,9 @@ impl ActiveSpan {
         let Some(mut link) = make_link(context, attributes) else {
             return;
         };
-        if r.span.links.len() >= limits.link_count {
-            r.span.dropped_links_count = r.span.dropped_links_count.saturating_add(1);
+        let s = &mut r.data.span;
+        if s.links.len() >= limits.link_count {
+            s.dropped_links_count = s.dropped_links_count.saturating_add(1);
             return;
         }
         link.dropped_attributes_count = apply_to_list(
@@ -868,7 +881,7 @@ impl ActiveSpan {
             limits.attributes_per_link,
             limits.attribute_value_length,
         );
-        r.span.links.push(link);
+        s.links.push(link);
     }
 
     /// Sets the status, by the specification's rules: `Ok` is final (later calls are
@@ -877,16 +890,17 @@ impl ActiveSpan {
         let Some(r) = &mut self.recording else {
             return;
         };
-        match (r.span.status.code, code) {
+        let s = &mut r.data.span;
+        match (s.status.code, code) {
             (StatusCode::Ok, _) | (_, StatusCode::Unset) => {}
             (_, StatusCode::Ok) => {
-                r.span.status = Status {
+                s.status = Status {
                     code,
                     message: Str::Borrowed(""),
                 }
             }
             (_, StatusCode::Error) => {
-                r.span.status = Status {
+                s.status = Status {
                     code,
                     message: message.into(),
                 }
@@ -897,7 +911,7 @@ impl ActiveSpan {
     /// Renames the span.
     pub fn update_name(&mut self, name: impl Into<Str>) {
         if let Some(r) = &mut self.recording {
-            r.span.name = name.into();
+            r.data.span.name = name.into();
         }
     }
 
@@ -919,72 +933,81 @@ impl ActiveSpan {
         }
     }
 
-    /// [`finish`](Self::finish) of a recording span: works on the recording in place
-    /// (it is a few hundred bytes), then drops it there.
+    /// [`finish`](Self::finish) of a recording span: queues it if it is sampled, and gives
+    /// its box back to the thread's pool.
     #[inline(never)]
     fn finish_recording(&mut self, time: Option<SystemTime>) {
-        let Some(r) = self.recording.as_mut() else {
+        let Some(Recording { tracer, mut data }) = self.recording.take() else {
             return;
         };
-        if !r.sampled {
-            self.recording = None;
-            return;
-        }
-        let s = &mut r.span;
-        if let Some(fields) = &r.fields {
-            s.dropped_attributes_count = s
-                .dropped_attributes_count
-                .saturating_add(fields.dropped_attributes);
-        }
-        let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0)
-            || r.fields
-                .as_ref()
-                .is_some_and(|f| f.event_attributes_dropped);
-        let dropped_link_attributes = s.links.iter().any(|l| l.dropped_attributes_count > 0);
-        if s.dropped_attributes_count > 0
-            || s.dropped_events_count > 0
-            || s.dropped_links_count > 0
-            || dropped_event_attributes
-            || dropped_link_attributes
-        {
-            // Once per span at most, and rate-limited per call site by `diag!`.
-            diag!(
-                Warn,
-                "span {:?} hit the span limits: {} attributes, {} events, {} links dropped \
-                 (and some event or link attributes: {})",
-                s.name,
-                s.dropped_attributes_count,
-                s.dropped_events_count,
-                s.dropped_links_count,
-                dropped_event_attributes || dropped_link_attributes
-            );
-        }
-        s.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
-        let (Some(sender), Some(scope)) = (&r.tracer.sender, r.tracer.scope_handle) else {
-            Fields::give_back(r.fields.take());
-            self.recording = None;
-            return;
-        };
-        // Full or shut down: already counted as dropped by the pipeline.
-        match r.fields.take() {
-            Some(mut fields) => {
-                let _ = sender.send_encoded_span_bytes(scope, fields.finish(&r.span));
-                Fields::give_back(Some(fields));
-                self.recording = None;
+        if data.sampled {
+            let d = &mut *data;
+            let encoded = d.encoded;
+            let s = &mut d.span;
+            if encoded {
+                s.dropped_attributes_count = s
+                    .dropped_attributes_count
+                    .saturating_add(d.dropped_attributes);
             }
-            None => {
-                if let Some(r) = self.recording.take() {
-                    if let Some(sender) = &r.tracer.sender {
-                        let _ = sender.send_span_in(scope, r.span);
-                    }
+            let dropped_event_attributes = s.events.iter().any(|e| e.dropped_attributes_count > 0)
+                || (encoded && d.event_attributes_dropped);
+            let dropped_link_attributes = s.links.iter().any(|l| l.dropped_attributes_count > 0);
+            if s.dropped_attributes_count > 0
+                || s.dropped_events_count > 0
+                || s.dropped_links_count > 0
+                || dropped_event_attributes
+                || dropped_link_attributes
+            {
+                // Once per span at most, and rate-limited per call site by `diag!`.
+                diag!(
+                    Warn,
+                    "span {:?} hit the span limits: {} attributes, {} events, {} links dropped \
+                     (and some event or link attributes: {})",
+                    s.name,
+                    s.dropped_attributes_count,
+                    s.dropped_events_count,
+                    s.dropped_links_count,
+                    dropped_event_attributes || dropped_link_attributes
+                );
+            }
+            s.end_time_unix_nano = unix_nanos(time.unwrap_or_else(SystemTime::now));
+            // Full or shut down: already counted as dropped by the pipeline.
+            if let (Some(sender), Some(scope)) = (&tracer.sender, tracer.scope_handle) {
+                if encoded {
+                    let _ = sender.send_encoded_span_bytes(scope, d.finish());
+                } else {
+                    let _ = sender.send_span_in(scope, core::mem::take(&mut d.span));
                 }
             }
         }
+        Fields::give_back(Some(data));
     }
 }
 
 impl Drop for ActiveSpan {
     fn drop(&mut self) {
         self.finish(None);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The builder moves on every setter call, the span handle on `start` and `end`:
+    /// both stay a few words (the rest is in the pooled box).
+    #[test]
+    fn builder_and_span_handles_stay_small() {
+        let word = size_of::<usize>();
+        assert!(
+            size_of::<SpanBuilder<'_>>() <= 7 * word,
+            "SpanBuilder is {} bytes",
+            size_of::<SpanBuilder<'_>>()
+        );
+        assert!(
+            size_of::<ActiveSpan>() <= size_of::<SpanContext>() + 2 * word,
+            "ActiveSpan is {} bytes",
+            size_of::<ActiveSpan>()
+        );
     }
 }
