@@ -202,7 +202,15 @@ impl<'a> SpanBuilder<'a> {
     /// the invalid one).
     pub fn start(self) -> ActiveSpan {
         if self.fields.is_none() && self.extra.is_none() {
-            return self.start_unrecorded();
+            // Taken apart here, where the boxes are known to be empty: nothing to drop.
+            let SpanBuilder {
+                tracer,
+                name,
+                kind,
+                shed,
+                ..
+            } = self;
+            return start_unrecorded(tracer, &name, kind, shed);
         }
         let mut builder_fields = self.fields;
         let attributes = builder_fields
@@ -301,20 +309,20 @@ impl<'a> SpanBuilder<'a> {
             }),
         }
     }
+}
 
-    /// [`start`](Self::start) of a builder that holds nothing to record (the span is shed,
-    /// or its tracer records nothing) and was given no parent, link or start time: the
-    /// context alone, without the rest of `start`.
-    fn start_unrecorded(self) -> ActiveSpan {
-        let inner = &self.tracer.inner;
-        let parent = current_span_context().filter(SpanContext::is_valid);
-        if inner.sender.is_none() {
-            return no_pipeline(parent);
-        }
-        let d = decide(inner, parent, &self.name, self.kind, &[], &[]);
-        let shed = self.shed && d.decision == SamplingDecision::RecordAndSample;
-        unrecorded(inner, d.context, shed)
+/// [`SpanBuilder::start`] of a builder that holds nothing to record (the span is shed, or
+/// its tracer records nothing) and was given no parent, link or start time: the context
+/// alone, without the rest of `start`.
+fn start_unrecorded(tracer: &Tracer, name: &str, kind: SpanKind, shed: bool) -> ActiveSpan {
+    let inner = &tracer.inner;
+    let parent = current_span_context().filter(SpanContext::is_valid);
+    if inner.sender.is_none() {
+        return no_pipeline(parent);
     }
+    let d = decide(inner, parent, name, kind, &[], &[]);
+    let shed = shed && d.decision == SamplingDecision::RecordAndSample;
+    unrecorded(inner, d.context, shed)
 }
 
 /// `Span.attributes`.
@@ -810,6 +818,9 @@ impl ActiveSpan {
     ) {
         if self.recording.is_some() {
             self.add_event_at(name, SystemTime::now(), attributes);
+        } else {
+            // Not recording: the attributes go, scalars and strings dropped inline.
+            attributes.into_iter().for_each(KeyValue::release);
         }
     }
 
