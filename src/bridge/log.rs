@@ -45,7 +45,8 @@
 //! assert!(!bridge.enabled(&meta("app")), "a no-op logger enables nothing");
 //! ```
 
-use crate::logs::{Logger, unix_nanos_now};
+use crate::clock::unix_nanos_now;
+use crate::logs::Logger;
 use crate::model::{AnyValue, InstrumentationScope, KeyValue, LogRecord, Severity, Str};
 use ::log::kv::{self, VisitSource, VisitValue};
 use ::log::{Level, LevelFilter, Log, Metadata, Record, SetLoggerError};

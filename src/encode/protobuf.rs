@@ -544,27 +544,29 @@ impl<'a> Leaf<'a> {
 /// for the pair.
 #[inline(always)]
 pub(crate) fn leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
-    let mut w = Writer {
-        out,
-        sizes: &[],
-        next: 0,
-    };
-    if !w.short_leaf(field, key.as_bytes(), value) {
-        long_leaf_field(field, key, value, out);
-    }
-}
-
-/// [`leaf_field`] of a pair the short form does not take (out of line: the writer on the
-/// fast path stays in registers).
-#[cold]
-#[inline(never)]
-fn long_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
     Writer {
         out,
         sizes: &[],
         next: 0,
     }
-    .long_leaf_key_value(field, key, value);
+    .leaf_key_value(field, key, value);
+}
+
+/// [`leaf_field`] of any pair, with varint lengths: the pairs
+/// [`Writer::short_leaf`] does not take. Out of line and cold (a pair of 128 bytes or
+/// more is rare), and given the output alone, so that the writer on the short path stays
+/// in registers.
+#[cold]
+#[inline(never)]
+fn long_leaf_field(field: u32, key: &str, value: Leaf<'_>, out: &mut Vec<u8>) {
+    let mut w = Writer {
+        out,
+        sizes: &[],
+        next: 0,
+    };
+    w.header(field, str_len(1, key) + len_field(2, value.body_len()));
+    w.str(1, key);
+    w.leaf_value(2, value);
 }
 
 /// [`key_value_field`] for the pairs its fast path does not take.
@@ -1575,19 +1577,12 @@ impl Writer<'_> {
     }
 
     /// A `KeyValue` whose value is a leaf, as field `tag`: by [`short_leaf`](Self::short_leaf)
-    /// when it takes the pair, else in full.
+    /// when it takes the pair, else in full ([`long_leaf_field`]).
     #[inline(always)]
     fn leaf_key_value(&mut self, tag: u32, key: &str, value: Leaf<'_>) {
         if !self.short_leaf(tag, key.as_bytes(), value) {
-            self.long_leaf_key_value(tag, key, value);
+            long_leaf_field(tag, key, value, self.out);
         }
-    }
-
-    /// [`leaf_key_value`](Self::leaf_key_value) of any pair, with varint lengths.
-    fn long_leaf_key_value(&mut self, tag: u32, key: &str, value: Leaf<'_>) {
-        self.header(tag, str_len(1, key) + len_field(2, value.body_len()));
-        self.str(1, key);
-        self.leaf_value(2, value);
     }
 
     /// An `AnyValue` message holding a leaf, as field `tag` (written even when empty).

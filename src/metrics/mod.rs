@@ -65,7 +65,7 @@ mod sync;
 pub use observable::{ObservableCounter, ObservableGauge, ObservableUpDownCounter, Observer};
 pub use sync::{Counter, ExponentialHistogram, Gauge, Histogram, UpDownCounter};
 
-pub(crate) use crate::clock::{unix_nanos, unix_nanos_now};
+use crate::clock::unix_nanos;
 use crate::config::TemporalityPreference;
 use crate::model::{AggregationTemporality, InstrumentationScope, Metric, Str};
 use crate::pipeline::MetricProducer;

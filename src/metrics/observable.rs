@@ -10,7 +10,8 @@
 
 use super::attrs::{PassThrough, SeriesKey};
 use super::sync::overflow_attributes;
-use super::{Counters, Ident, Kind, lock, unix_nanos_now};
+use super::{Counters, Ident, Kind, lock};
+use crate::clock::unix_nanos_now;
 use crate::model::{
     AggregationTemporality, KeyValue, Metric, MetricData, NumberDataPoint, NumberValue,
 };

@@ -29,7 +29,8 @@
 
 use super::attrs::{AttrView, PassThrough, SeriesKey};
 use super::expo::ExpoState;
-use super::{Counters, Ident, Kind, lock, read, unix_nanos_now, write};
+use super::{Counters, Ident, Kind, lock, read, write};
+use crate::clock::unix_nanos_now;
 use crate::model::{
     AggregationTemporality, Attributes, Buckets, ExponentialHistogramDataPoint, HistogramDataPoint,
     KeyValue, Metric, MetricData, NumberDataPoint, NumberValue,

@@ -47,7 +47,8 @@ pub struct SpanBuilder<'a> {
     /// What is given, when it can be recorded: in a pooled box, so that the setters,
     /// which move the builder, move a pointer and the compiler can keep the rest in
     /// registers. The attributes are encoded as given when the tracer's spans are sent
-    /// encoded and its sampler does not read attributes, else kept in `Fields::model`.
+    /// encoded and its sampler does not read attributes, else kept as values in the box's
+    /// span (`Fields::span`).
     fields: Option<Box<Fields>>,
     extra: Option<Box<Extra>>,
     kind: SpanKind,
@@ -78,7 +79,10 @@ impl fmt::Debug for SpanBuilder<'_> {
         f.debug_struct("SpanBuilder")
             .field("name", &self.name)
             .field("kind", &self.kind)
-            .field("attributes", &self.fields.as_ref().map(|f| &f.model))
+            .field(
+                "attributes",
+                &self.fields.as_ref().map(|f| &f.span.attributes),
+            )
             .field("extra", &self.extra)
             .finish()
     }
@@ -124,7 +128,7 @@ impl<'a> SpanBuilder<'a> {
             let inner = &self.tracer.inner;
             let (key, value) = (key.into(), value.into());
             if !inner.encode_in_builder {
-                fields.model.push(KeyValue { key, value });
+                fields.span.attributes.push(KeyValue { key, value });
             } else if let Some(leaf) = Leaf::of(&value) {
                 // Key and value in registers: their variants stay known here, so a literal
                 // or scalar pair needs no drop code at all.
@@ -146,7 +150,7 @@ impl<'a> SpanBuilder<'a> {
                     fields.set_attribute(kv, &inner.settings.limits);
                 }
             } else {
-                fields.model.extend(attributes);
+                fields.span.attributes.extend(attributes);
             }
         }
         self
@@ -215,7 +219,7 @@ impl<'a> SpanBuilder<'a> {
         let mut builder_fields = self.fields;
         let attributes = builder_fields
             .as_mut()
-            .map(|f| core::mem::take(&mut f.model))
+            .map(|f| core::mem::take(&mut f.span.attributes))
             .unwrap_or_default();
         let Extra {
             links,
@@ -387,10 +391,8 @@ struct Fields {
     events: u32,
     /// Some event lost attributes to the per-event limit.
     event_attributes_dropped: bool,
-    /// A builder's attributes as given, when they are not encoded as given (empty once the
-    /// span starts).
-    model: Vec<KeyValue>,
-    /// The started span; without attributes and events when `encoded`.
+    /// The span: a builder's attributes as given, when they are not encoded as given; once
+    /// started, the span itself (without attributes and events when `encoded`).
     span: Span,
     /// The span is sampled: it is exported when it ends.
     sampled: bool,
@@ -417,7 +419,6 @@ impl Fields {
             tags: None,
             events: 0,
             event_attributes_dropped: false,
-            model: Vec::new(),
             span: Span::default(),
             sampled: false,
             encoded: false,
@@ -443,7 +444,7 @@ impl Fields {
         let Some(mut f) = fields else {
             return;
         };
-        if f.buf.capacity() > scratch::KEPT_BUFFER_BYTES || !f.model.is_empty() {
+        if f.buf.capacity() > scratch::KEPT_BUFFER_BYTES {
             return;
         }
         f.buf.clear();
